@@ -1,0 +1,213 @@
+package chanpool
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// None, assigned to a count or duration field of Config, switches that
+// feature off explicitly: MinConns: None keeps no warm connections,
+// MaxWaiting: None lets no caller wait, AcquireTimeout: None leaves the
+// caller's context as the only bound, IdleTimeout: None never closes a
+// connection for being idle, and so on. The zero value of a field means "use
+// the default" instead. Every other negative value is rejected by New.
+const None = -1
+
+// Defaults used for Config fields left at zero. They match the TypeScript
+// pool chanpool descends from.
+const (
+	DefaultMaxConns         = 10
+	DefaultMinConns         = 2
+	DefaultMaxWaiting       = 50
+	DefaultAcquireTimeout   = 5 * time.Second
+	DefaultDialTimeout      = 5 * time.Second
+	DefaultIdleTimeout      = 30 * time.Second
+	DefaultEvictionInterval = 10 * time.Second
+	DefaultHealthCheckAfter = time.Second
+	DefaultCheckTimeout     = time.Second
+)
+
+// Config configures a Pool. Only Dial is required; every other field has a
+// default (see the constants above) that a zero value selects, and None turns
+// a feature off.
+type Config[T any] struct {
+	// Dial opens a new connection. Required. Its context is canceled when
+	// the pool closes and, unless DialTimeout is None, after DialTimeout; it
+	// is deliberately not the acquiring caller's context, so that a dial
+	// outlives a caller that gives up and its connection serves the next
+	// one. A panic in Dial is recovered and reported as an ErrDial error.
+	Dial func(ctx context.Context) (T, error)
+
+	// Close closes a connection. Optional. Errors and panics are logged and
+	// counted in Stats.CloseErrors; the connection is gone either way.
+	Close func(conn T) error
+
+	// HealthCheck, if set, runs on acquire for a connection that sat idle
+	// longer than HealthCheckAfter. An error (or a panic, or exceeding
+	// CheckTimeout) destroys the connection and Acquire moves on to another.
+	HealthCheck func(ctx context.Context, conn T) error
+
+	// Reset, if set, runs on Release before the connection goes back to
+	// idle, to clear per-session state. An error (or a panic, or exceeding
+	// CheckTimeout) destroys the connection instead of reusing it, so one
+	// user's session state never reaches the next user.
+	Reset func(ctx context.Context, conn T) error
+
+	// MaxConns caps the number of open plus dialing connections.
+	// Default 10; must be at least 1.
+	MaxConns int
+	// MinConns is the number of connections the pool dials at start and
+	// keeps open: eviction never goes below it and destroyed connections
+	// are replaced up to it. Default 2 (capped at MaxConns); None for 0.
+	MinConns int
+	// MaxWaiting caps how many callers may wait for a connection when the
+	// pool is at MaxConns; one more gets ErrExhausted. Default 50; None lets
+	// no caller wait.
+	MaxWaiting int
+
+	// AcquireTimeout bounds how long Acquire waits, on top of the caller's
+	// context. Default 5s; None for no bound beyond the context.
+	AcquireTimeout time.Duration
+	// DialTimeout bounds each Dial. Default 5s; None for no bound beyond
+	// Close.
+	DialTimeout time.Duration
+	// IdleTimeout is how long connections may be surplus to the load before
+	// eviction closes them (see EvictionInterval). Default 30s; None never
+	// closes connections for being idle.
+	IdleTimeout time.Duration
+	// EvictionInterval is how often the background evictor runs. It closes
+	// connections that the load has not needed for IdleTimeout and those
+	// past MaxLifetime, never going below MinConns, and dials back up to
+	// MinConns. Default 10s; None runs no evictor goroutine (then
+	// MaxLifetime must be zero).
+	EvictionInterval time.Duration
+	// MaxLifetime closes a connection this long after it was dialed (minus
+	// a random jitter drawn once per connection, up to MaxLifetimeJitter),
+	// at the first eviction run after that instant if idle, or on release if
+	// busy. Default 0: no limit.
+	MaxLifetime time.Duration
+	// MaxLifetimeJitter spreads the lifetimes so that connections dialed
+	// together do not all expire together. Must be less than MaxLifetime.
+	MaxLifetimeJitter time.Duration
+
+	// HealthCheckAfter is the idle time after which an acquired connection
+	// is checked with HealthCheck. Default 1s; None checks on every
+	// acquire. Ignored without HealthCheck.
+	HealthCheckAfter time.Duration
+	// CheckTimeout bounds each HealthCheck and Reset call. Default 1s; None
+	// for no bound.
+	CheckTimeout time.Duration
+
+	// Logger receives the pool's logs (dial failures, closes, misuse). Nil
+	// discards them. Nothing is logged on the acquire/release fast path.
+	Logger *slog.Logger
+
+	// Hooks are called on connection events; see Hooks.
+	Hooks Hooks
+}
+
+// Hooks are optional callbacks for connection events. They run synchronously
+// on the goroutine that caused the event (OnAcquire and OnRelease on the
+// caller's hot path), so they must be fast and must not call back into the
+// pool's blocking methods. A nil hook costs one comparison.
+type Hooks struct {
+	// OnCreate is called after a new connection was dialed.
+	OnCreate func(ConnInfo)
+	// OnAcquire is called after a connection was leased to a caller.
+	OnAcquire func(ConnInfo)
+	// OnRelease is called after a connection was handed back with Release.
+	OnRelease func(ConnInfo)
+	// OnDestroy is called after a connection was closed, with the reason.
+	OnDestroy func(ConnInfo, CloseReason)
+}
+
+// settings is a validated Config with defaults applied. Durations of zero
+// mean "off" here: None has been translated away.
+type settings struct {
+	maxConns, minConns, maxWaiting                int
+	acquireTimeout, dialTimeout, idleTimeout      time.Duration
+	evictionInterval, maxLifetime, lifetimeJitter time.Duration
+	healthAfter, checkTimeout                     time.Duration
+}
+
+func (c *Config[T]) settings() (settings, error) {
+	var s settings
+	if c.Dial == nil {
+		return s, fmt.Errorf("chanpool: Config.Dial is required")
+	}
+	var err error
+	if c.MaxConns < 0 {
+		return s, fmt.Errorf("chanpool: Config.MaxConns is %d: must be at least 1 (0 for the default %d)", c.MaxConns, DefaultMaxConns)
+	}
+	s.maxConns = c.MaxConns
+	if s.maxConns == 0 {
+		s.maxConns = DefaultMaxConns
+	}
+	if s.minConns, err = count("MinConns", c.MinConns, min(DefaultMinConns, s.maxConns)); err != nil {
+		return s, err
+	}
+	if s.minConns > s.maxConns {
+		return s, fmt.Errorf("chanpool: Config.MinConns (%d) exceeds Config.MaxConns (%d)", s.minConns, s.maxConns)
+	}
+	if s.maxWaiting, err = count("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
+		return s, err
+	}
+	for _, d := range []struct {
+		name string
+		in   time.Duration
+		def  time.Duration
+		out  *time.Duration
+	}{
+		{"AcquireTimeout", c.AcquireTimeout, DefaultAcquireTimeout, &s.acquireTimeout},
+		{"DialTimeout", c.DialTimeout, DefaultDialTimeout, &s.dialTimeout},
+		{"IdleTimeout", c.IdleTimeout, DefaultIdleTimeout, &s.idleTimeout},
+		{"EvictionInterval", c.EvictionInterval, DefaultEvictionInterval, &s.evictionInterval},
+		{"MaxLifetime", c.MaxLifetime, 0, &s.maxLifetime},
+		{"MaxLifetimeJitter", c.MaxLifetimeJitter, 0, &s.lifetimeJitter},
+		{"HealthCheckAfter", c.HealthCheckAfter, DefaultHealthCheckAfter, &s.healthAfter},
+		{"CheckTimeout", c.CheckTimeout, DefaultCheckTimeout, &s.checkTimeout},
+	} {
+		if *d.out, err = duration(d.name, d.in, d.def); err != nil {
+			return s, err
+		}
+	}
+	if s.maxLifetime > 0 && s.evictionInterval == 0 {
+		return s, fmt.Errorf("chanpool: Config.MaxLifetime (%v) needs an evictor, but Config.EvictionInterval is None", s.maxLifetime)
+	}
+	if s.lifetimeJitter > 0 && s.lifetimeJitter >= s.maxLifetime {
+		return s, fmt.Errorf("chanpool: Config.MaxLifetimeJitter (%v) must be less than Config.MaxLifetime (%v)", s.lifetimeJitter, s.maxLifetime)
+	}
+	if c.HealthCheckAfter == None {
+		s.healthAfter = 0 // check on every acquire
+	}
+	return s, nil
+}
+
+// count applies the default and None to a count field.
+func count(name string, v, def int) (int, error) {
+	switch {
+	case v == 0:
+		return def, nil
+	case v == None:
+		return 0, nil
+	case v < 0:
+		return 0, fmt.Errorf("chanpool: Config.%s is %d: must not be negative (0 for the default %d, None for zero)", name, v, def)
+	}
+	return v, nil
+}
+
+// duration applies the default and None to a duration field; 0 in the
+// result means off.
+func duration(name string, v, def time.Duration) (time.Duration, error) {
+	switch {
+	case v == 0:
+		return def, nil
+	case v == None:
+		return 0, nil
+	case v < 0:
+		return 0, fmt.Errorf("chanpool: Config.%s is %v: must not be negative (0 for the default %v, None for off)", name, v, def)
+	}
+	return v, nil
+}

@@ -1,0 +1,259 @@
+package chanpool
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/atomic"
+)
+
+// Retry pacing for dials that no caller is waiting on the result of.
+const (
+	retryBase = 10 * time.Millisecond
+	retryMax  = time.Second
+)
+
+// dialReq connects an acquiring caller to the dial started for it. Exactly
+// one of the dial (deliver) and the caller (abandon) wins the state; the
+// loser's side is then handled by the winner: a delivered result the caller
+// no longer wants is put back on the idle list.
+type dialReq[T any] struct {
+	ch    chan dialResult[T] // buffer 1: deliver never blocks
+	state atomic.Int32
+}
+
+const (
+	reqOpen int32 = iota
+	reqDelivered
+	reqAbandoned
+)
+
+type dialResult[T any] struct {
+	c   *conn[T]
+	err error
+}
+
+// newDialReq starts a dial owned by the calling acquirer, which must hold a
+// slot. It returns nil (and frees the slot) if the pool is closed.
+func (p *Pool[T]) newDialReq() *dialReq[T] {
+	req := &dialReq[T]{ch: make(chan dialResult[T], 1)}
+	if !p.startDial(req) {
+		return nil
+	}
+	return req
+}
+
+// deliver hands r to the owner if it is still waiting.
+func (req *dialReq[T]) deliver(r dialResult[T]) bool {
+	if !req.state.CompareAndSwap(reqOpen, reqDelivered) {
+		return false
+	}
+	req.ch <- r
+	return true
+}
+
+// abandon tells req's dial that its owner is gone. If the dial has already
+// delivered, the connection goes back to the idle list. req may be nil.
+func (p *Pool[T]) abandon(req *dialReq[T]) {
+	if req == nil || req.state.CompareAndSwap(reqOpen, reqAbandoned) {
+		return
+	}
+	if r := <-req.ch; r.c != nil {
+		p.put(r.c)
+	}
+}
+
+// startDial starts a dial goroutine for a slot the caller holds. The dial
+// delivers to req if its owner still waits, else to the idle list. It
+// returns false, freeing the slot, if the pool is closed.
+func (p *Pool[T]) startDial(req *dialReq[T]) bool {
+	p.dialing.Inc()
+	if !p.goTracked(func() { p.dial(req) }) {
+		p.dialing.Dec()
+		p.dropSlot()
+		return false
+	}
+	return true
+}
+
+func (p *Pool[T]) dial(req *dialReq[T]) {
+	start := p.clock.Now()
+	v, err := p.callDial()
+	if err != nil {
+		p.dialing.Dec()
+		p.st.dialErrors.Inc()
+		p.lastDialErr.Store(err)
+		p.log.Warn("chanpool: dial failed", "err", err)
+		p.dropSlot()
+		if !req.deliverTo(dialResult[T]{err: err}) {
+			p.scheduleRetry()
+		}
+		return
+	}
+	c := &conn[T]{pool: p, value: v, id: p.nextID.Inc(), created: start.UnixNano()}
+	c.lastUsed.Store(c.created)
+	if p.set.maxLifetime > 0 {
+		life := p.set.maxLifetime
+		if p.set.lifetimeJitter > 0 {
+			life -= rand.N(p.set.lifetimeJitter)
+		}
+		c.expires = c.created + int64(life)
+	}
+	if !p.register(c) {
+		// Closed while dialing: the connection never enters the pool.
+		p.dialing.Dec()
+		p.closeValue(v, c.id, ReasonPoolClosed)
+		p.dropSlot()
+		req.deliverTo(dialResult[T]{err: ErrClosed})
+		return
+	}
+	p.dialing.Dec()
+	p.st.created.Inc()
+	p.lastDialErr.Store(nil)
+	if p.log.Enabled(context.Background(), slog.LevelDebug) {
+		p.log.Debug("chanpool: dialed connection", "conn", c.id, "took", p.clock.Since(start))
+	}
+	if p.cfg.Hooks.OnCreate != nil {
+		p.cfg.Hooks.OnCreate(c.info())
+	}
+	if !req.deliverTo(dialResult[T]{c: c}) {
+		p.put(c)
+	}
+}
+
+// deliverTo is deliver for a possibly nil req.
+func (req *dialReq[T]) deliverTo(r dialResult[T]) bool {
+	return req != nil && req.deliver(r)
+}
+
+// callDial runs Config.Dial bounded by the pool's context and DialTimeout,
+// turning a panic into an error. Every error it returns wraps ErrDial.
+func (p *Pool[T]) callDial() (v T, err error) {
+	ctx, cancel := p.bounded(p.ctx, p.set.dialTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: dial panicked: %v", ErrDial, r)
+		}
+	}()
+	v, err = p.cfg.Dial(ctx)
+	if err != nil {
+		return v, fmt.Errorf("%w: %w", ErrDial, err)
+	}
+	return v, nil
+}
+
+// register adds a freshly dialed connection to the registry. It returns
+// false if the pool has closed.
+func (p *Pool[T]) register(c *conn[T]) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Load() {
+		return false
+	}
+	c.slot = p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
+	p.conns[c.slot].Store(c)
+	p.dialFails = 0
+	return true
+}
+
+// scheduleRetry arranges for refill to run again after a backoff, so that
+// callers waiting on a pool whose dials fail are retried without a dial
+// storm. At most one retry is pending at a time.
+func (p *Pool[T]) scheduleRetry() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Load() || p.retry != nil {
+		return
+	}
+	d := retryBase << min(p.dialFails, 10)
+	d = min(d, retryMax)
+	d = d/2 + rand.N(d/2+1) // jitter: [d/2, d]
+	p.dialFails++
+	p.wg.Add(1)
+	p.retry = p.clock.AfterFunc(d, func() {
+		defer p.wg.Done()
+		p.mu.Lock()
+		p.retry = nil
+		p.mu.Unlock()
+		p.refill()
+	})
+}
+
+// bounded returns ctx limited to d on the pool's clock (d == 0: no limit).
+func (p *Pool[T]) bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := p.clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return ctx, func() {
+		t.Stop()
+		cancel(context.Canceled)
+	}
+}
+
+// healthy runs Config.HealthCheck on c if it has been idle longer than
+// HealthCheckAfter.
+func (p *Pool[T]) healthy(ctx context.Context, c *conn[T]) bool {
+	if idle := p.clock.Now().UnixNano() - c.lastUsed.Load(); idle <= int64(p.set.healthAfter) && p.set.healthAfter > 0 {
+		return true
+	}
+	if err := p.check(p.cfg.HealthCheck, ctx, c.value); err != nil {
+		p.log.Warn("chanpool: health check failed; closing connection", "conn", c.id, "err", err)
+		return false
+	}
+	return true
+}
+
+// check runs a HealthCheck or Reset bounded by CheckTimeout, turning a panic
+// into an error. The call runs on a goroutine of the pool's, so that a check
+// that ignores its context is abandoned at the timeout instead of hanging
+// the caller; Close waits for it (see Close).
+func (p *Pool[T]) check(f func(context.Context, T) error, ctx context.Context, v T) error {
+	ctx, cancel := p.bounded(ctx, p.set.checkTimeout)
+	defer cancel()
+	run := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panicked: %v", r)
+			}
+		}()
+		return f(ctx, v)
+	}
+	if p.set.checkTimeout <= 0 {
+		return run()
+	}
+	done := make(chan error, 1)
+	p.checking.Inc()
+	if !p.goTracked(func() { defer p.checking.Dec(); done <- run() }) {
+		p.checking.Dec()
+		return ErrClosed
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("gave up after %v: %w", p.set.checkTimeout, context.Cause(ctx))
+	}
+}
+
+// goTracked runs f on a new goroutine that Close waits for. It returns
+// false, running nothing, once the pool is closed.
+func (p *Pool[T]) goTracked(f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Load() {
+		return false
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		f()
+	}()
+	return true
+}

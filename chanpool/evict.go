@@ -1,0 +1,125 @@
+package chanpool
+
+import "github.com/chanpool/chanpool/internal/clock"
+
+// Eviction by need, not by per-connection idle time.
+//
+// The idle list is a FIFO channel, so under a light steady load every idle
+// connection is reused in turn and none ever sits idle for long: a pool that
+// grew in a burst would never shrink if eviction looked at each connection's
+// idle time. Instead the pool watches the low-water mark of the idle list:
+// every acquire lowers idleLow to the idle count it saw (0 when it had to
+// wait or dial). If the list never went below k during the last IdleTimeout,
+// the load never needed those k connections, and the evictor closes k of
+// them, oldest-idle first (the front of the channel), never going below
+// MinConns. The check runs every EvictionInterval over the last
+// ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is closed within
+// IdleTimeout + EvictionInterval of the moment it appeared. It costs the
+// acquire path one atomic load.
+
+// evictor is the evictor goroutine's private state.
+type evictor struct {
+	lows []int64 // idle low-water mark of each recent interval, oldest first
+	keep []int   // scratch
+}
+
+func (p *Pool[T]) evictLoop(t clock.Ticker) {
+	defer p.wg.Done()
+	defer t.Stop()
+	var e evictor
+	window := 1
+	if p.set.idleTimeout > 0 {
+		window = int((p.set.idleTimeout + p.set.evictionInterval - 1) / p.set.evictionInterval)
+	}
+	e.lows = make([]int64, 0, window)
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-t.C():
+			p.evict(&e, window)
+		}
+	}
+}
+
+// evict is one eviction run.
+func (p *Pool[T]) evict(e *evictor, window int) {
+	now := p.clock.Now().UnixNano()
+
+	// Bookkeeping and lifetimes, from the registry.
+	doomedIdle := 0
+	for i := range p.conns {
+		c := p.conns[i].Load()
+		if c == nil {
+			continue
+		}
+		s := c.state.Load()
+		if gen := s >> stateBits; !p.stamp && gen != c.seenGen {
+			c.seenGen = gen
+			c.lastUsed.Store(now)
+		}
+		if c.expires != 0 && now >= c.expires {
+			c.doomed.Store(true)
+			if s&stateMask == stIdle {
+				doomedIdle++
+			}
+		}
+	}
+
+	// The surplus: the smallest low-water mark over the IdleTimeout window.
+	low := min(p.idleLow.Load(), int64(len(p.idle)))
+	if len(e.lows) == window {
+		copy(e.lows, e.lows[1:])
+		e.lows = e.lows[:window-1]
+	}
+	e.lows = append(e.lows, low)
+	surplus := int64(0)
+	if p.set.idleTimeout > 0 && len(e.lows) == window {
+		surplus = e.lows[0]
+		for _, l := range e.lows {
+			surplus = min(surplus, l)
+		}
+	}
+	live := p.open.Load() - p.dialing.Load()
+	surplus = min(surplus, live-int64(p.set.minConns))
+
+	// Close from the front of the idle list: the surplus, and any connection
+	// past its lifetime met on the way. Healthy ones met while looking for
+	// doomed ones go to the back again.
+	closed := int64(0)
+	var keep []*conn[T]
+	for n := len(p.idle); n > 0 && (surplus > 0 || doomedIdle > 0); n-- {
+		var c *conn[T]
+		select {
+		case c = <-p.idle:
+		default:
+			n = 0
+			continue
+		}
+		s := c.state.Load()
+		switch {
+		case s&stateMask != stIdle:
+			// Closed by a forced Close; nothing to do.
+		case c.doomed.Load():
+			doomedIdle--
+			surplus--
+			closed++
+			p.kill(c, s, ReasonLifetime)
+		case surplus > 0:
+			surplus--
+			closed++
+			p.kill(c, s, ReasonIdle)
+		default:
+			keep = append(keep, c)
+		}
+	}
+	for _, c := range keep {
+		p.put(c)
+	}
+	// The closed connections are gone from every interval's idle count.
+	for i := range e.lows {
+		e.lows[i] = max(0, e.lows[i]-closed)
+	}
+	p.idleLow.Store(int64(len(p.idle)))
+	p.refill()
+}

@@ -1,0 +1,111 @@
+package chanpool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/chanpool/chanpool/chanpool"
+)
+
+// session stands in for a network connection or database session.
+type session struct {
+	id  int
+	buf strings.Builder
+}
+
+func Example() {
+	dialed := 0
+	p, err := chanpool.New(chanpool.Config[*session]{
+		Dial: func(ctx context.Context) (*session, error) {
+			dialed++
+			return &session{id: dialed}, nil
+		},
+		MaxConns: 2,
+		MinConns: chanpool.None, // dial on demand only, so the output is deterministic
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer p.Close(context.Background())
+
+	ctx := context.Background()
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("using session", c.Value().id)
+	c.Release()
+
+	c, _ = p.Acquire(ctx) // the same session, from the idle list
+	fmt.Println("using session", c.Value().id)
+	c.Release()
+
+	s := p.Stats()
+	fmt.Printf("created %d, acquired %d, idle %d\n", s.Created, s.Acquired, s.Idle)
+	// Output:
+	// using session 1
+	// using session 1
+	// created 1, acquired 2, idle 1
+}
+
+// A connection that broke during use is destroyed, never released, so it
+// cannot reach the next caller.
+func ExampleConn_Destroy() {
+	p, _ := chanpool.New(chanpool.Config[*session]{
+		Dial:     func(ctx context.Context) (*session, error) { return &session{}, nil },
+		MinConns: chanpool.None,
+	})
+	defer p.Close(context.Background())
+
+	c, _ := p.Acquire(context.Background())
+	if err := query(c.Value()); err != nil {
+		c.Destroy() // broken: close it
+	} else {
+		c.Release()
+	}
+	fmt.Println("closed for reason destroy:", p.Stats().Closed.Destroy)
+	// Output:
+	// closed for reason destroy: 1
+}
+
+// query pretends the connection broke mid-request.
+func query(s *session) error {
+	s.buf.WriteString("SELECT 1")
+	return errors.New("connection reset by peer")
+}
+
+func ExampleConfig_none() {
+	_, err := chanpool.New(chanpool.Config[*session]{
+		Dial:           func(ctx context.Context) (*session, error) { return &session{}, nil },
+		MaxConns:       4,
+		MinConns:       8,
+		AcquireTimeout: chanpool.None, // bounded by the caller's context only
+	})
+	fmt.Println(err)
+	// Output:
+	// chanpool: Config.MinConns (8) exceeds Config.MaxConns (4)
+}
+
+func ExamplePool_TryAcquire() {
+	p, _ := chanpool.New(chanpool.Config[*session]{
+		Dial:       func(ctx context.Context) (*session, error) { return &session{}, nil },
+		MaxConns:   1,
+		MinConns:   chanpool.None,
+		MaxWaiting: chanpool.None,
+	})
+	defer p.Close(context.Background())
+
+	c, _ := p.Acquire(context.Background())
+	_, err := p.TryAcquire(context.Background())
+	fmt.Println(errors.Is(err, chanpool.ErrNoIdle))
+	_, err = p.Acquire(context.Background())
+	fmt.Println(errors.Is(err, chanpool.ErrExhausted))
+	c.Release()
+	// Output:
+	// true
+	// true
+}

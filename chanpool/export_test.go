@@ -1,0 +1,8 @@
+package chanpool
+
+import "github.com/chanpool/chanpool/internal/clock"
+
+// NewWithClock is New on the given clock, for tests.
+func NewWithClock[T any](cfg Config[T], c clock.Clock) (*Pool[T], error) {
+	return newPool(cfg, c)
+}

@@ -1,0 +1,628 @@
+package chanpool
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.uber.org/atomic"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/chanpool/chanpool/internal/clock"
+	"github.com/chanpool/chanpool/internal/ring"
+)
+
+// waitSamples is how many recent acquire waits Stats.AcquireWait covers.
+const waitSamples = 1024
+
+// Pool is a pool of connections of type T. Create one with New; the zero
+// value is not usable. A Pool is safe for concurrent use.
+//
+// Invariants, each kept where noted:
+//
+//   - Total count: every open or dialing connection holds one unit of slots
+//     (taken in trySlot, given back in freeSlot), so open ≤ MaxConns.
+//   - Ownership: a connection is either in the idle channel, or owned by
+//     exactly one goroutine — a holder (state busy, lease gen g), a releaser
+//     or the pool in transit (state idle, not in the channel), or whoever
+//     moved it to dead. Every move between owners is a channel operation or
+//     a compare-and-swap on conn.state (see conn.go).
+//   - The idle channel never blocks a send: its capacity is MaxConns and it
+//     only ever holds open connections (put).
+//   - No lost wake-up: a caller that finds the pool full registers in
+//     waiting and then tries for a slot again; whoever frees a slot does so
+//     and then reads waiting (refill). Both sides use the slots mutex, so at
+//     least one sees the other: either the caller gets the slot and dials,
+//     or the freer sees the caller and dials for it. Released connections
+//     need no such care: waiters block on the idle channel itself.
+type Pool[T any] struct {
+	// Read on every acquire and release.
+	idle    chan *conn[T] // the free list, FIFO; cap MaxConns
+	closed  atomic.Bool   // set once, under mu, when Close begins
+	idleLow atomic.Int64  // lowest len(idle) seen since the evictor last looked
+	stamp   bool          // stamp conn.lastUsed on release (health checks need it)
+
+	cfg   Config[T]
+	set   settings
+	clock clock.Clock
+	log   *slog.Logger
+
+	slots    *semaphore.Weighted // one unit per open or dialing connection
+	waitRoom *semaphore.Weighted // one unit per caller waiting for a connection
+	open     atomic.Int64        // units held in slots, mirrored for reading
+	dialing  atomic.Int64        // dials in flight
+	waiting  atomic.Int64        // callers in the waiting room
+	checking atomic.Int64        // HealthCheck and Reset goroutines running
+
+	// conns is the registry of open connections, indexed by conn.slot. It is
+	// written under mu and read without it by Stats, Conns and the evictor.
+	conns []atomic.Pointer[conn[T]]
+
+	mu        sync.Mutex
+	free      []int       // unused indexes of conns; guarded by mu
+	retry     clock.Timer // pending dial retry after a failure; guarded by mu
+	dialFails int         // consecutive failed dials, for backoff; guarded by mu
+
+	closing chan struct{}   // closed when Close begins
+	changed chan struct{}   // signaled (non-blocking) when a slot frees during Close
+	ctx     context.Context // canceled by Close; parent of every dial
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // every goroutine the pool starts; Add only under mu while not closed
+	nextID  atomic.Uint64
+	timers  sync.Pool // clock.Timer values reused by waiting callers
+
+	lastDialErr atomic.Error
+	st          counters
+	waits       *ring.Ring[time.Duration]
+}
+
+// New validates cfg, applies its defaults and returns a running pool. It
+// starts dialing MinConns connections in the background and, unless
+// EvictionInterval is None, starts the evictor goroutine; Close stops both.
+// An invalid cfg returns an error naming the field, and starts nothing.
+func New[T any](cfg Config[T]) (*Pool[T], error) {
+	return newPool(cfg, clock.Real())
+}
+
+func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool[T]{
+		idle:     make(chan *conn[T], s.maxConns),
+		stamp:    cfg.HealthCheck != nil,
+		cfg:      cfg,
+		set:      s,
+		clock:    clk,
+		log:      cfg.Logger,
+		slots:    semaphore.NewWeighted(int64(s.maxConns)),
+		waitRoom: semaphore.NewWeighted(int64(s.maxWaiting)),
+		conns:    make([]atomic.Pointer[conn[T]], s.maxConns),
+		free:     make([]int, s.maxConns),
+		closing:  make(chan struct{}),
+		changed:  make(chan struct{}, 1),
+		waits:    ring.New[time.Duration](waitSamples),
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	for i := range p.free {
+		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
+	}
+	p.idleLow.Store(int64(s.maxConns))
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if s.evictionInterval > 0 {
+		t := clk.NewTicker(s.evictionInterval)
+		p.wg.Add(1)
+		go p.evictLoop(t)
+	}
+	p.refill()
+	return p, nil
+}
+
+// Acquire leases a connection: an idle one if there is one, else a newly
+// dialed one if the pool is under MaxConns, else the next one released,
+// waiting in FIFO order behind earlier callers. It blocks until it has a
+// connection or fails with:
+//   - ErrClosed if the pool is closed or closes while waiting;
+//   - ErrExhausted, at once, if MaxWaiting callers are already waiting;
+//   - ErrAcquireTimeout after AcquireTimeout;
+//   - ctx.Err() (wrapped) when ctx is done first — also at once if ctx is
+//     already done on entry;
+//   - an ErrDial error wrapping the dial's own error, if the dial started for
+//     this caller fails.
+//
+// A dial started for a caller that gives up is not wasted: its connection
+// goes to the next waiter or to the idle list. On success the caller must
+// end the lease with Conn.Release or Conn.Destroy.
+func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
+	if p.closed.Load() {
+		return Conn[T]{}, ErrClosed
+	}
+	select {
+	case <-ctx.Done():
+		return Conn[T]{}, p.ctxErr(ctx)
+	default:
+	}
+	for {
+		select {
+		case c := <-p.idle:
+			p.noteIdle(len(p.idle))
+			if h, ok := p.lease(ctx, c); ok {
+				return h, nil
+			}
+			continue
+		default:
+		}
+		return p.acquireSlow(ctx)
+	}
+}
+
+// TryAcquire leases an idle connection if one is available and returns
+// ErrNoIdle at once otherwise (ErrClosed if the pool is closed). When it
+// finds none and the pool is under MaxConns it starts a dial in the
+// background, so that a later call can succeed. ctx bounds only the health
+// check, if one runs.
+func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
+	if p.closed.Load() {
+		return Conn[T]{}, ErrClosed
+	}
+	for {
+		select {
+		case c := <-p.idle:
+			p.noteIdle(len(p.idle))
+			if h, ok := p.lease(ctx, c); ok {
+				return h, nil
+			}
+			continue
+		default:
+		}
+		p.noteIdle(0)
+		if p.trySlot() {
+			p.startDial(nil)
+		}
+		return Conn[T]{}, ErrNoIdle
+	}
+}
+
+// acquireSlow is Acquire after the idle list came up empty.
+func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
+	start := p.clock.Now()
+	p.noteIdle(0)
+	var req *dialReq[T]
+	if p.trySlot() {
+		// Under MaxConns: dial, but keep listening to the idle list, so a
+		// release that lands first is taken and the dial goes to idle.
+		if req = p.newDialReq(); req == nil {
+			return Conn[T]{}, ErrClosed
+		}
+	} else {
+		if !p.waitRoom.TryAcquire(1) {
+			p.st.exhausted.Inc()
+			return Conn[T]{}, ErrExhausted
+		}
+		defer p.waitRoom.Release(1)
+		p.waiting.Inc()
+		defer p.waiting.Dec()
+		// Check for a slot again now that we are registered as waiting: a
+		// slot freed in between saw no waiter (see the Pool invariants).
+		if p.trySlot() {
+			if req = p.newDialReq(); req == nil {
+				return Conn[T]{}, ErrClosed
+			}
+		}
+	}
+	h, err := p.wait(ctx, req)
+	if err == nil {
+		d := p.clock.Since(start)
+		p.st.waited.Inc()
+		p.st.waitNanos.Add(int64(d))
+		p.waits.Add(d)
+	}
+	return h, err
+}
+
+// wait blocks until a connection arrives on the idle list or from req's
+// dial (req may be nil), or until ctx, AcquireTimeout or Close end it.
+func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
+	var dialed <-chan dialResult[T]
+	if req != nil {
+		dialed = req.ch
+	}
+	var timeout <-chan time.Time
+	if p.set.acquireTimeout > 0 {
+		t := p.getTimer(p.set.acquireTimeout)
+		defer p.putTimer(t)
+		timeout = t.C()
+	}
+	for {
+		select {
+		case c := <-p.idle:
+			if req != nil {
+				p.abandon(req)
+				req, dialed = nil, nil
+			}
+			if h, ok := p.lease(ctx, c); ok {
+				return h, nil
+			}
+		case r := <-dialed:
+			if r.err != nil {
+				return Conn[T]{}, r.err
+			}
+			if h, ok := p.lease(ctx, r.c); ok {
+				return h, nil
+			}
+			req, dialed = nil, nil
+		case <-ctx.Done():
+			p.abandon(req)
+			p.st.canceled.Inc()
+			return Conn[T]{}, p.ctxErr(ctx)
+		case <-timeout:
+			p.abandon(req)
+			p.st.timeouts.Inc()
+			if err := p.lastDialErr.Load(); err != nil {
+				// Dials are failing: say why the wait was in vain.
+				return Conn[T]{}, fmt.Errorf("%w (after %v; last dial error: %w)", ErrAcquireTimeout, p.set.acquireTimeout, err)
+			}
+			return Conn[T]{}, ErrAcquireTimeout
+		case <-p.closing:
+			p.abandon(req)
+			return Conn[T]{}, ErrClosed
+		}
+	}
+}
+
+func (p *Pool[T]) ctxErr(ctx context.Context) error {
+	return fmt.Errorf("chanpool: acquire: %w", context.Cause(ctx))
+}
+
+// lease turns a connection taken from the idle list (or fresh from a dial)
+// into a Conn. It returns false when the connection was unusable; it has then
+// been closed (or was already dead) and the caller should look again.
+func (p *Pool[T]) lease(ctx context.Context, c *conn[T]) (Conn[T], bool) {
+	s := c.state.Load()
+	if s&stateMask != stIdle {
+		return Conn[T]{}, false // closed by a forced Close while idle
+	}
+	if c.doomed.Load() {
+		p.kill(c, s, ReasonLifetime)
+		return Conn[T]{}, false
+	}
+	if p.cfg.HealthCheck != nil && !p.healthy(ctx, c) {
+		p.kill(c, s, ReasonHealth)
+		return Conn[T]{}, false
+	}
+	next := s + genOne | stBusy
+	if !c.state.CompareAndSwap(s, next) {
+		return Conn[T]{}, false
+	}
+	if p.cfg.Hooks.OnAcquire != nil {
+		p.cfg.Hooks.OnAcquire(c.info())
+	}
+	return Conn[T]{c: c, gen: next >> stateBits}, true
+}
+
+// noteIdle lowers idleLow to n, the idle count an acquirer just saw. The
+// evictor reads the low-water mark to learn how many connections the load
+// did not need (evict.go).
+func (p *Pool[T]) noteIdle(n int) {
+	for {
+		low := p.idleLow.Load()
+		if int64(n) >= low || p.idleLow.CompareAndSwap(low, int64(n)) {
+			return
+		}
+	}
+}
+
+// release implements Conn.Release.
+func (p *Pool[T]) release(c *conn[T], gen uint64) error {
+	busy := gen<<stateBits | stBusy
+	idle := gen<<stateBits | stIdle
+	if p.cfg.Reset != nil {
+		if !c.state.CompareAndSwap(busy, gen<<stateBits|stReleasing) {
+			return p.notHeld(c, gen, "Release")
+		}
+		if err := p.check(p.cfg.Reset, context.Background(), c.value); err != nil {
+			p.log.Warn("chanpool: reset failed; closing connection", "conn", c.id, "err", err)
+			if c.state.CompareAndSwap(gen<<stateBits|stReleasing, gen<<stateBits|stDead) {
+				p.retire(c, ReasonReset)
+			}
+			return nil
+		}
+		busy = gen<<stateBits | stReleasing
+	}
+	if !c.state.CompareAndSwap(busy, idle) {
+		return p.notHeld(c, gen, "Release")
+	}
+	// The connection is idle but not yet in the channel: this goroutine
+	// still owns it.
+	if p.stamp {
+		c.lastUsed.Store(p.clock.Now().UnixNano())
+	}
+	if p.cfg.Hooks.OnRelease != nil {
+		p.cfg.Hooks.OnRelease(c.info())
+	}
+	switch {
+	case c.doomed.Load():
+		p.kill(c, idle, ReasonLifetime)
+	case p.closed.Load():
+		p.kill(c, idle, ReasonPoolClosed)
+	default:
+		p.put(c)
+	}
+	return nil
+}
+
+// destroyLease implements Conn.Destroy.
+func (p *Pool[T]) destroyLease(c *conn[T], gen uint64) error {
+	if !c.state.CompareAndSwap(gen<<stateBits|stBusy, gen<<stateBits|stDead) {
+		return p.notHeld(c, gen, "Destroy")
+	}
+	p.st.destroyedBusy.Inc()
+	p.retire(c, ReasonDestroy)
+	return nil
+}
+
+// notHeld reports a Release or Destroy through a handle that does not hold
+// the lease. A lease ended by a forced Close is not misuse: ErrClosed.
+func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
+	s := c.state.Load()
+	if s>>stateBits == gen && s&stateMask == stDead && p.closed.Load() {
+		return ErrClosed
+	}
+	p.st.misuse.Inc()
+	if p.log.Enabled(context.Background(), slog.LevelWarn) {
+		p.log.Warn("chanpool: "+op+" through a handle that does not hold the connection; ignored",
+			"conn", c.id, "handle_lease", gen, "current_lease", s>>stateBits, "state", State(s&stateMask))
+	}
+	return ErrNotHeld
+}
+
+// put hands an idle connection the caller owns to the longest waiter, or to
+// the idle list if nobody waits.
+func (p *Pool[T]) put(c *conn[T]) {
+	select {
+	case p.idle <- c:
+	default:
+		panic("chanpool: idle list overflow: more open connections than MaxConns")
+	}
+	// Close sets closed and then drains; a put that raced past the closed
+	// check above it drains what it may have added (see Close).
+	if p.closed.Load() {
+		p.drainIdle()
+	}
+}
+
+// kill moves a connection the caller owns from state s to dead and retires
+// it. If the state moved meanwhile (a forced Close got there first) it does
+// nothing.
+func (p *Pool[T]) kill(c *conn[T], s uint64, reason CloseReason) {
+	if c.state.CompareAndSwap(s, s&^stateMask|stDead) {
+		p.retire(c, reason)
+	}
+}
+
+// retire closes a connection already in state dead, unregisters it and
+// frees its slot. Only the goroutine that moved it to dead calls retire.
+func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
+	p.mu.Lock()
+	p.conns[c.slot].Store(nil)
+	p.free = append(p.free, c.slot)
+	p.st.deadAcquired.Add(c.state.Load() >> stateBits)
+	p.mu.Unlock()
+	p.st.destroyed.Inc()
+	p.st.closedBy[reason].Inc()
+	p.closeValue(c.value, c.id, reason)
+	if p.cfg.Hooks.OnDestroy != nil {
+		p.cfg.Hooks.OnDestroy(c.info(), reason)
+	}
+	p.freeSlot()
+}
+
+// closeValue runs Config.Close, recovering a panic; failures are counted
+// and logged, and the connection counts as closed either way.
+func (p *Pool[T]) closeValue(v T, id uint64, reason CloseReason) {
+	if p.cfg.Close == nil {
+		return
+	}
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("close panicked: %v", r)
+			}
+		}()
+		return p.cfg.Close(v)
+	}()
+	if err != nil {
+		p.st.closeErrors.Inc()
+		p.log.Warn("chanpool: close failed", "conn", id, "reason", reason.String(), "err", err)
+	} else if p.log.Enabled(context.Background(), slog.LevelDebug) {
+		p.log.Debug("chanpool: closed connection", "conn", id, "reason", reason.String())
+	}
+}
+
+// trySlot takes a unit of slots if one is free.
+func (p *Pool[T]) trySlot() bool {
+	if !p.slots.TryAcquire(1) {
+		return false
+	}
+	p.open.Inc()
+	return true
+}
+
+// freeSlot gives a unit back and lets the freed capacity serve whoever needs
+// it: a waiting caller, MinConns, or Close waiting for the pool to empty.
+func (p *Pool[T]) freeSlot() {
+	p.dropSlot()
+	p.refill()
+}
+
+// dropSlot gives a unit back without dialing again (after a failed dial,
+// whose retry is paced by backoff instead).
+func (p *Pool[T]) dropSlot() {
+	p.open.Dec()
+	p.slots.Release(1)
+	if p.closed.Load() {
+		select {
+		case p.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// refill starts dials, without an owner, while the pool needs connections —
+// a caller is waiting, or fewer than MinConns are open — and has free slots.
+// A waiter is served one dial per call: each freed slot calls refill once.
+func (p *Pool[T]) refill() {
+	need := int64(p.set.minConns) - p.open.Load()
+	if need < 1 && p.waiting.Load() > 0 {
+		need = 1
+	}
+	for ; need > 0; need-- {
+		if p.closed.Load() || !p.trySlot() {
+			return
+		}
+		p.startDial(nil)
+	}
+}
+
+// getTimer returns a timer armed for d, reusing one when it can, so that a
+// waiting Acquire does not allocate.
+func (p *Pool[T]) getTimer(d time.Duration) clock.Timer {
+	if t, ok := p.timers.Get().(clock.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return p.clock.NewTimer(d)
+}
+
+func (p *Pool[T]) putTimer(t clock.Timer) {
+	t.Stop()
+	p.timers.Put(t)
+}
+
+// Healthy reports whether the pool is open and has at least MinConns
+// connections open.
+func (p *Pool[T]) Healthy() bool {
+	return !p.closed.Load() && p.open.Load()-p.dialing.Load() >= int64(p.set.minConns)
+}
+
+// Conns returns a snapshot of every open connection, for debugging. It
+// allocates, does not block acquirers, and is not meant for the hot path.
+func (p *Pool[T]) Conns() []ConnInfo {
+	out := make([]ConnInfo, 0, len(p.conns))
+	for i := range p.conns {
+		if c := p.conns[i].Load(); c != nil {
+			out = append(out, c.info())
+		}
+	}
+	return out
+}
+
+// Close shuts the pool down. New acquires get ErrClosed at once, every
+// waiting caller is rejected with ErrClosed at once, dials in flight are
+// canceled, idle connections are closed at once and busy ones as their
+// holders hand them back. Close blocks until every connection is closed and
+// every goroutine the pool started has ended, or until ctx is done: then it
+// closes the connections still out (their holders' next Release returns
+// ErrClosed) and returns an error wrapping ctx.Err() that says how many
+// were still out. A second Close returns ErrClosed.
+func (p *Pool[T]) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed.Load() {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	p.closed.Store(true)
+	close(p.closing)
+	if p.retry != nil && p.retry.Stop() {
+		p.wg.Done() // the retry will not run
+	}
+	p.retry = nil
+	p.mu.Unlock()
+	p.cancel()
+
+	for {
+		p.drainIdle()
+		if p.open.Load() == 0 {
+			break
+		}
+		select {
+		case <-p.changed:
+		case <-ctx.Done():
+			busy := p.forceClose()
+			dialing := p.dialing.Load()
+			if dialing == 0 && p.checking.Load() == 0 {
+				// Nothing left can block on user code that ignores its
+				// context: the rest of the goroutines end promptly.
+				p.wg.Wait()
+			}
+			return fmt.Errorf("chanpool: close: %d connections still in use and %d dials still running when the context ended; closed the connections: %w",
+				busy, dialing, context.Cause(ctx))
+		}
+	}
+	return p.waitGoroutines(ctx)
+}
+
+// waitGoroutines waits for every goroutine the pool started, or for ctx.
+// Only a Dial, HealthCheck or Reset that ignores its canceled context can
+// keep one running; the error then says so.
+func (p *Pool[T]) waitGoroutines(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("chanpool: close: %d dials and %d checks ignoring their canceled context still running when the context ended: %w",
+			p.dialing.Load(), p.checking.Load(), context.Cause(ctx))
+	}
+}
+
+// drainIdle closes every connection in the idle list. Used once closing.
+func (p *Pool[T]) drainIdle() {
+	for {
+		select {
+		case c := <-p.idle:
+			if s := c.state.Load(); s&stateMask == stIdle {
+				p.kill(c, s, ReasonPoolClosed)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// forceClose closes every connection still registered, whoever holds it, and
+// returns how many were leased.
+func (p *Pool[T]) forceClose() int {
+	busy := 0
+	for i := range p.conns {
+		c := p.conns[i].Load()
+		if c == nil {
+			continue
+		}
+		for {
+			s := c.state.Load()
+			if s&stateMask == stDead {
+				break
+			}
+			if c.state.CompareAndSwap(s, s&^stateMask|stDead) {
+				if st := s & stateMask; st == stBusy || st == stReleasing {
+					busy++
+					p.st.destroyedBusy.Inc()
+				}
+				p.retire(c, ReasonPoolClosed)
+				break
+			}
+		}
+	}
+	p.drainIdle()
+	return busy
+}

@@ -1,0 +1,154 @@
+package chanpool
+
+import (
+	"slices"
+	"time"
+
+	"go.uber.org/atomic"
+
+	"github.com/chanpool/chanpool/internal/ring"
+)
+
+// counters are the pool's cumulative statistics. They are written off the
+// acquire/release fast path (a fast acquire or release is counted in its
+// connection's own state word instead, see conn.go).
+type counters struct {
+	created, destroyed atomic.Uint64
+	deadAcquired       atomic.Uint64 // leases granted on connections since closed
+	destroyedBusy      atomic.Uint64 // leases ended by Destroy or a forced Close
+	closedBy           [numReasons]atomic.Uint64
+	timeouts           atomic.Uint64
+	canceled           atomic.Uint64
+	exhausted          atomic.Uint64
+	dialErrors         atomic.Uint64
+	closeErrors        atomic.Uint64
+	misuse             atomic.Uint64
+	waited             atomic.Uint64 // acquires that had to wait or dial
+	waitNanos          atomic.Int64  // their total wait
+}
+
+// Stats is a snapshot of a pool's state and counters. Each field is read
+// atomically, but not all at one instant: under load they may disagree by the
+// operations in flight while Stats ran. At rest they add up exactly:
+// Acquired = Released + DestroyedBusy + Busy and Created = Destroyed + Total -
+// Dialing.
+type Stats struct {
+	MaxConns int // Config.MaxConns in force
+	MinConns int // Config.MinConns in force
+
+	Total   int // open connections plus dials in flight (≤ MaxConns)
+	Idle    int // connections in the idle list
+	Busy    int // connections leased to callers
+	Dialing int // dials in flight
+	Waiting int // callers waiting for a connection now
+
+	Acquired      uint64 // leases granted
+	Released      uint64 // leases ended by Release
+	DestroyedBusy uint64 // leases ended by Destroy or by a forced Close
+	Created       uint64 // connections dialed successfully
+	Destroyed     uint64 // connections closed, for any reason
+
+	Closed CloseCounts // Destroyed, by reason
+
+	Timeouts    uint64 // Acquire calls that failed with ErrAcquireTimeout
+	Canceled    uint64 // Acquire calls ended by their context while waiting
+	Exhausted   uint64 // Acquire calls rejected with ErrExhausted
+	DialErrors  uint64 // failed dials
+	CloseErrors uint64 // Config.Close calls that failed or panicked
+	Misuse      uint64 // Release or Destroy through a handle not holding the lease
+
+	// Waited counts the acquires that found no idle connection and had to
+	// wait for a release or a dial. Acquires served from the idle list do
+	// not wait and are not timed: timing them would double the cost of the
+	// fast path (a clock read costs more than the acquire itself).
+	Waited uint64
+	// AvgAcquire is the total time spent waiting divided by Acquired: the
+	// average over all acquires, those that did not wait counting as zero.
+	AvgAcquire time.Duration
+	// AcquireWait is the distribution of the most recent waits (up to 1024
+	// samples), over the acquires counted in Waited.
+	AcquireWait Latency
+}
+
+// CloseCounts counts closed connections by CloseReason.
+type CloseCounts struct {
+	Idle, Lifetime, Health, Reset, Destroy, PoolClosed uint64
+}
+
+// Latency summarizes a window of recent duration samples.
+type Latency struct {
+	Samples       int // samples in the window
+	P50, P99, Max time.Duration
+}
+
+// Stats returns a snapshot of the pool's statistics. It reads atomics only:
+// it never blocks and never slows acquirers. It allocates a sample buffer.
+func (p *Pool[T]) Stats() Stats {
+	s := Stats{
+		MaxConns: p.set.maxConns,
+		MinConns: p.set.minConns,
+		Idle:     len(p.idle),
+		Dialing:  int(p.dialing.Load()),
+		Waiting:  int(p.waiting.Load()),
+	}
+	// Sum the live connections' state words first, then the counters of the
+	// dead ones: a connection closed in between is then missed, not counted
+	// twice.
+	var acquired uint64
+	for i := range p.conns {
+		c := p.conns[i].Load()
+		if c == nil {
+			continue
+		}
+		st := c.state.Load()
+		acquired += st >> stateBits
+		if m := st & stateMask; m == stBusy || m == stReleasing {
+			s.Busy++
+		}
+	}
+	s.Total = int(p.open.Load())
+	s.DestroyedBusy = p.st.destroyedBusy.Load()
+	s.Acquired = acquired + p.st.deadAcquired.Load()
+	s.Released = sub(s.Acquired, s.DestroyedBusy+uint64(s.Busy))
+	s.Created = p.st.created.Load()
+	s.Destroyed = p.st.destroyed.Load()
+	s.Closed = CloseCounts{
+		Idle:       p.st.closedBy[ReasonIdle].Load(),
+		Lifetime:   p.st.closedBy[ReasonLifetime].Load(),
+		Health:     p.st.closedBy[ReasonHealth].Load(),
+		Reset:      p.st.closedBy[ReasonReset].Load(),
+		Destroy:    p.st.closedBy[ReasonDestroy].Load(),
+		PoolClosed: p.st.closedBy[ReasonPoolClosed].Load(),
+	}
+	s.Timeouts = p.st.timeouts.Load()
+	s.Canceled = p.st.canceled.Load()
+	s.Exhausted = p.st.exhausted.Load()
+	s.DialErrors = p.st.dialErrors.Load()
+	s.CloseErrors = p.st.closeErrors.Load()
+	s.Misuse = p.st.misuse.Load()
+	s.Waited = p.st.waited.Load()
+	if s.Acquired > 0 {
+		s.AvgAcquire = time.Duration(p.st.waitNanos.Load() / int64(s.Acquired))
+	}
+	s.AcquireWait = latency(p.waits)
+	return s
+}
+
+func latency(r *ring.Ring[time.Duration]) Latency {
+	samples := r.Snapshot(make([]time.Duration, 0, r.Size()))
+	slices.Sort(samples)
+	return Latency{
+		Samples: len(samples),
+		P50:     ring.Quantile(samples, 0.50),
+		P99:     ring.Quantile(samples, 0.99),
+		Max:     ring.Quantile(samples, 1),
+	}
+}
+
+// sub is a - b, floored at 0 (fields read at different instants may cross).
+func sub(a, b uint64) uint64 {
+	if b > a {
+		return 0
+	}
+	return a - b
+}
