@@ -193,13 +193,16 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 	start := p.clock.Now()
 	p.noteIdle(0)
 	var req *dialReq[T]
-	if p.trySlot() {
-		// Under MaxConns: dial, but keep listening to the idle list, so a
-		// release that lands first is taken and the dial goes to idle.
+	if p.waiting.Load() == 0 && p.trySlot() {
+		// Under MaxConns and nobody queued: dial for this caller, but keep
+		// listening to the idle list, so a release that lands first is
+		// taken and the dial goes to idle.
 		if req = p.newDialReq(); req == nil {
 			return Conn[T]{}, ErrClosed
 		}
 	} else {
+		// Queue behind the callers already waiting: whatever comes next,
+		// released or dialed, goes to the longest waiter.
 		if !p.waitRoom.TryAcquire(1) {
 			p.st.exhausted.Inc()
 			return Conn[T]{}, ErrExhausted
@@ -209,10 +212,10 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 		defer p.waiting.Dec()
 		// Check for a slot again now that we are registered as waiting: a
 		// slot freed in between saw no waiter (see the Pool invariants).
+		// The dial has no owner, so its connection goes to the longest
+		// waiter, not necessarily to this caller.
 		if p.trySlot() {
-			if req = p.newDialReq(); req == nil {
-				return Conn[T]{}, ErrClosed
-			}
+			p.startDial(nil)
 		}
 	}
 	h, err := p.wait(ctx, req)

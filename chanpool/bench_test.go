@@ -1,0 +1,91 @@
+package chanpool_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/chanpool/chanpool/chanpool"
+)
+
+// benchPool returns a pool of size connections, all idle.
+func benchPool(b *testing.B, size, waiting int) *chanpool.Pool[*res] {
+	b.Helper()
+	be := &backend{}
+	p, err := chanpool.New(chanpool.Config[*res]{
+		Dial:             be.dial,
+		MaxConns:         size,
+		MinConns:         chanpool.None,
+		MaxWaiting:       waiting,
+		AcquireTimeout:   chanpool.None,
+		EvictionInterval: chanpool.None,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close(context.Background()) })
+	cs := make([]chanpool.Conn[*res], size)
+	for i := range cs {
+		if cs[i], err = p.Acquire(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range cs {
+		c.Release()
+	}
+	return p
+}
+
+// BenchmarkAcquireRelease is one uncontended acquire+release from the idle
+// list; BenchmarkChannelFloor is the bare channel receive+send it is built
+// on. Compare them from the same run.
+func BenchmarkAcquireRelease(b *testing.B) {
+	p := benchPool(b, 8, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Release()
+	}
+}
+
+func BenchmarkChannelFloor(b *testing.B) {
+	ch := make(chan *res, 8)
+	for range 8 {
+		ch <- &res{}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := <-ch
+		ch <- r
+	}
+}
+
+// BenchmarkContended runs clients goroutines against a pool of size: with
+// more clients than connections, most acquires wait and are handed a
+// connection by a release.
+func BenchmarkContended(b *testing.B) {
+	for _, size := range []int{4} {
+		for _, clients := range []int{2, 16} {
+			b.Run(fmt.Sprintf("size=%d/clients=%d", size, clients), func(b *testing.B) {
+				p := benchPool(b, size, clients)
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.SetParallelism((clients + 1) / 2) // RunParallel starts GOMAXPROCS*p goroutines
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						c, err := p.Acquire(ctx)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						c.Release()
+					}
+				})
+			})
+		}
+	}
+}

@@ -1,0 +1,414 @@
+package chanpool_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/chanpool/chanpool/chanpool"
+	"github.com/chanpool/chanpool/internal/clock"
+)
+
+// FuzzPool drives a pool on a fake clock with a sequence of operations
+// decoded from the fuzzer's bytes, and after every step checks the pool
+// against a model of what it must have done: who holds what, who waits in
+// which order, what each call returned, and that the counters add up.
+//
+// Every step ends with synctest.Wait, so the pool is at rest when it is
+// checked and the model can predict each outcome exactly.
+func FuzzPool(f *testing.F) {
+	for _, seed := range [][]byte{
+		{0, 0, 0, 0, 0, 0, 2, 0, 2, 1},                               // acquire, release
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 3, 0},             // waiters, FIFO
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 5, 200, 5, 200},   // exhausted, cancel, timeout
+		{6, 1, 0, 0, 0, 0, 6, 0, 5, 50, 0, 0},                        // failing dials
+		{0, 0, 0, 0, 3, 0, 3, 0, 5, 255, 5, 255, 5, 255, 1, 0},       // destroy, eviction
+		{0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 8, 0, 0, 0, 2, 0},             // stale release, close
+		{0, 0, 2, 0, 5, 255, 5, 255, 5, 255, 5, 255, 5, 255, 0, 0},   // lifetime
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 3, 1, 3, 2, 3, 3}, // destroy to waiters
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if len(ops) > 400 {
+			ops = ops[:400]
+		}
+		synctest.Test(t, func(t *testing.T) {
+			m := newModel(t)
+			for i := 0; i+1 < len(ops); i += 2 {
+				m.step(ops[i]%9, ops[i+1])
+				m.check()
+			}
+			m.finish()
+		})
+	})
+}
+
+const (
+	fuzzMax     = 3
+	fuzzMin     = 1
+	fuzzWaiting = 3
+	fuzzTimeout = 10 * time.Second
+)
+
+type waiter struct {
+	ch       <-chan outcome
+	cancel   context.CancelFunc
+	deadline time.Time
+}
+
+type model struct {
+	t       *testing.T
+	b       *backend
+	p       *chanpool.Pool[*res]
+	clk     *clock.Fake
+	holders []chanpool.Conn[*res]
+	stale   []chanpool.Conn[*res] // handles whose lease has ended
+	waiters []waiter              // in arrival order
+	closed  bool
+
+	// What the counters must say.
+	acquired, released, destroyedBusy, misuse, exhausted, timeouts uint64
+}
+
+func newModel(t *testing.T) *model {
+	b := &backend{}
+	clk := clock.NewFake()
+	p, err := chanpool.NewWithClock(chanpool.Config[*res]{
+		Dial:              b.dial,
+		Close:             b.close,
+		MaxConns:          fuzzMax,
+		MinConns:          fuzzMin,
+		MaxWaiting:        fuzzWaiting,
+		AcquireTimeout:    fuzzTimeout,
+		DialTimeout:       chanpool.None,
+		IdleTimeout:       30 * time.Second,
+		EvictionInterval:  10 * time.Second,
+		MaxLifetime:       2 * time.Minute,
+		MaxLifetimeJitter: 30 * time.Second,
+	}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	return &model{t: t, b: b, p: p, clk: clk}
+}
+
+func (m *model) step(op, arg byte) {
+	t := m.t
+	before := m.p.Stats()
+	switch op {
+	case 0: // Acquire
+		m.acquire(before)
+	case 1: // TryAcquire
+		c, err := m.p.TryAcquire(context.Background())
+		switch {
+		case m.closed:
+			m.wantErr("TryAcquire", err, chanpool.ErrClosed)
+		case before.Idle > 0:
+			m.hold("TryAcquire", c, err)
+		default:
+			m.wantErr("TryAcquire", err, chanpool.ErrNoIdle)
+		}
+		synctest.Wait()
+	case 2, 3: // Release or Destroy
+		if len(m.holders) == 0 {
+			return
+		}
+		k := int(arg) % len(m.holders)
+		c := m.holders[k]
+		m.holders = append(m.holders[:k], m.holders[k+1:]...)
+		m.stale = append(m.stale, c)
+		var err error
+		if op == 2 {
+			err = c.Release()
+		} else {
+			err = c.Destroy()
+		}
+		switch {
+		case m.closed:
+			m.wantErr("Release", err, chanpool.ErrClosed)
+			m.destroyedBusy += 0
+		case err != nil:
+			t.Fatalf("op %d: %v", op, err)
+		case op == 2:
+			m.released++
+		default:
+			m.destroyedBusy++
+			if !c.Value().closed.Load() {
+				t.Fatalf("Destroy left connection %d open", c.ID())
+			}
+		}
+		synctest.Wait()
+		if op == 2 && !m.closed && len(m.waiters) > 0 {
+			// A released connection goes to the longest waiter, and only
+			// to it (or, if it expired, its slot is dialed for it).
+			m.wantServed(1)
+			if got := m.holders[len(m.holders)-1]; got.ID() != c.ID() && !c.Value().closed.Load() {
+				t.Fatalf("released %d but the longest waiter got %d", c.ID(), got.ID())
+			}
+		}
+		m.settle()
+	case 4: // cancel a waiter
+		if len(m.waiters) == 0 {
+			return
+		}
+		k := int(arg) % len(m.waiters)
+		w := m.waiters[k]
+		m.waiters = append(m.waiters[:k], m.waiters[k+1:]...)
+		w.cancel()
+		o := <-w.ch
+		m.wantErr("canceled Acquire", o.err, context.Canceled)
+		synctest.Wait()
+	case 5: // advance the clock
+		d := time.Duration(arg) * 100 * time.Millisecond
+		m.clk.Advance(d)
+		synctest.Wait()
+		m.settle()
+	case 6: // dials fail (arg odd) or succeed
+		if arg%2 == 1 {
+			m.b.setFail(errBoom)
+		} else {
+			m.b.setFail(nil)
+		}
+	case 7: // release through a stale handle
+		if len(m.stale) == 0 {
+			return
+		}
+		c := m.stale[int(arg)%len(m.stale)]
+		err := c.Release()
+		if m.closed && errors.Is(err, chanpool.ErrClosed) {
+			return
+		}
+		m.wantErr("stale Release", err, chanpool.ErrNotHeld)
+		m.misuse++
+		after := m.p.Stats()
+		if after.Idle != before.Idle || after.Total != before.Total {
+			t.Fatalf("stale Release changed the pool: before %+v after %+v", before, after)
+		}
+	case 8: // Close, with a context that is already done: forced
+		if m.closed {
+			m.wantErr("second Close", m.p.Close(context.Background()), chanpool.ErrClosed)
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := m.p.Close(ctx)
+		if len(m.holders) > 0 || before.Dialing > 0 {
+			m.wantErr("forced Close", err, context.Canceled)
+		} else if err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("Close: %v", err)
+		}
+		m.closed = true
+		for _, w := range m.waiters {
+			m.wantErr("waiter at Close", (<-w.ch).err, chanpool.ErrClosed)
+		}
+		m.waiters = nil
+		for _, c := range m.holders {
+			if !c.Value().closed.Load() {
+				t.Fatalf("forced Close left held connection %d open", c.ID())
+			}
+			m.destroyedBusy++
+		}
+		synctest.Wait()
+	}
+}
+
+func (m *model) acquire(before chanpool.Stats) {
+	t := m.t
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := startAcquire(ctx, m.p)
+	synctest.Wait()
+	var o outcome
+	done := false
+	select {
+	case o = <-ch:
+		done = true
+	default:
+	}
+	failing := m.b.fail != nil
+	switch {
+	case m.closed:
+		m.wantErr("Acquire on closed pool", o.err, chanpool.ErrClosed)
+	case before.Idle > 0:
+		if !done {
+			t.Fatalf("Acquire waited with %d idle", before.Idle)
+		}
+		m.hold("Acquire from idle", o.c, o.err)
+	case before.Total < fuzzMax && len(m.waiters) == 0:
+		if !done {
+			t.Fatalf("Acquire waited with the pool under MaxConns: %+v", before)
+		}
+		if failing {
+			m.wantErr("Acquire with failing dial", o.err, chanpool.ErrDial)
+		} else {
+			m.hold("Acquire with dial", o.c, o.err)
+		}
+	case len(m.waiters) < fuzzWaiting:
+		// Queues behind the waiters; a dial it starts serves the longest.
+		if done {
+			m.waiters = append(m.waiters, waiter{ch: resolved(o), cancel: cancel, deadline: m.clk.Now().Add(fuzzTimeout)})
+		} else {
+			m.waiters = append(m.waiters, waiter{ch: ch, cancel: cancel, deadline: m.clk.Now().Add(fuzzTimeout)})
+		}
+		m.settle()
+		return
+	default:
+		m.wantErr("Acquire with full waiting room", o.err, chanpool.ErrExhausted)
+		m.exhausted++
+	}
+	cancel()
+}
+
+// settle collects waiters served or timed out by the last step: only the
+// longest waiters may have been served, and only the expired ones may have
+// timed out.
+func (m *model) settle() {
+	t := m.t
+	now := m.clk.Now()
+	var left []waiter
+	servedAll := true
+	for i, w := range m.waiters {
+		select {
+		case o := <-w.ch:
+			w.cancel()
+			if o.err == nil {
+				if !servedAll {
+					t.Fatalf("waiter %d was served while an older one still waits", i)
+				}
+				m.hold("waiter", o.c, nil)
+				continue
+			}
+			if !errors.Is(o.err, chanpool.ErrAcquireTimeout) {
+				t.Fatalf("waiter %d: got %v, want a connection or ErrAcquireTimeout", i, o.err)
+			}
+			if now.Before(w.deadline) {
+				t.Fatalf("waiter %d timed out at %v, before its deadline %v", i, now, w.deadline)
+			}
+			m.timeouts++
+		default:
+			if !now.Before(w.deadline) {
+				t.Fatalf("waiter %d still waits past its deadline", i)
+			}
+			servedAll = false
+			left = append(left, w)
+		}
+	}
+	m.waiters = left
+}
+
+// wantServed checks that exactly the n longest waiters were served.
+func (m *model) wantServed(n int) {
+	for i, w := range m.waiters {
+		select {
+		case o := <-w.ch:
+			w.cancel()
+			if i >= n {
+				m.t.Fatalf("waiter %d of %d was served out of order (err %v)", i, len(m.waiters), o.err)
+			}
+			m.hold("served waiter", o.c, o.err)
+		default:
+			if i < n {
+				m.t.Fatalf("longest waiter %d was not served", i)
+			}
+		}
+	}
+	m.waiters = m.waiters[n:]
+}
+
+// resolved returns a channel holding o.
+func resolved(o outcome) <-chan outcome {
+	ch := make(chan outcome, 1)
+	ch <- o
+	return ch
+}
+
+func (m *model) hold(what string, c chanpool.Conn[*res], err error) {
+	if err != nil {
+		m.t.Fatalf("%s: %v", what, err)
+	}
+	m.acquired++
+	m.holders = append(m.holders, c)
+}
+
+func (m *model) wantErr(what string, err, want error) {
+	if !errors.Is(err, want) {
+		m.t.Fatalf("%s: got error %v, want %v", what, err, want)
+	}
+}
+
+// check verifies the invariants on a pool at rest.
+func (m *model) check() {
+	t := m.t
+	s := m.p.Stats()
+	if s.Total > fuzzMax {
+		t.Fatalf("Total %d > MaxConns %d", s.Total, fuzzMax)
+	}
+	if s.Total != s.Idle+s.Busy+s.Dialing {
+		t.Fatalf("Total %d != Idle %d + Busy %d + Dialing %d", s.Total, s.Idle, s.Busy, s.Dialing)
+	}
+	if s.Created-s.Destroyed != uint64(s.Total-s.Dialing) {
+		t.Fatalf("Created %d - Destroyed %d != open %d", s.Created, s.Destroyed, s.Total-s.Dialing)
+	}
+	c := s.Closed
+	if c.Idle+c.Lifetime+c.Health+c.Reset+c.Destroy+c.PoolClosed != s.Destroyed {
+		t.Fatalf("closes by reason %+v do not add up to %d", c, s.Destroyed)
+	}
+	if !m.closed && s.Busy != len(m.holders) {
+		t.Fatalf("Busy %d, but %d holders", s.Busy, len(m.holders))
+	}
+	if s.Waiting != len(m.waiters) {
+		t.Fatalf("Waiting %d, but %d waiters", s.Waiting, len(m.waiters))
+	}
+	if s.Acquired != m.acquired || s.Released != m.released || s.DestroyedBusy != m.destroyedBusy {
+		t.Fatalf("Acquired/Released/DestroyedBusy %d/%d/%d, want %d/%d/%d",
+			s.Acquired, s.Released, s.DestroyedBusy, m.acquired, m.released, m.destroyedBusy)
+	}
+	if s.Acquired-s.Released-s.DestroyedBusy != uint64(s.Busy) {
+		t.Fatalf("Acquired - Released - DestroyedBusy != Busy: %+v", s)
+	}
+	if s.Misuse != m.misuse || s.Exhausted != m.exhausted || s.Timeouts != m.timeouts {
+		t.Fatalf("Misuse/Exhausted/Timeouts %d/%d/%d, want %d/%d/%d",
+			s.Misuse, s.Exhausted, s.Timeouts, m.misuse, m.exhausted, m.timeouts)
+	}
+	seen := map[*res]bool{}
+	for _, h := range m.holders {
+		r := h.Value()
+		if seen[r] {
+			t.Fatalf("connection %d is held twice", h.ID())
+		}
+		seen[r] = true
+		if !m.closed && r.closed.Load() {
+			t.Fatalf("held connection %d is closed", h.ID())
+		}
+	}
+	if open := m.b.open(); !m.closed && open != s.Total-s.Dialing {
+		t.Fatalf("backend has %d open connections, pool says %d", open, s.Total-s.Dialing)
+	}
+}
+
+// finish hands everything back, closes the pool and checks nothing is left.
+func (m *model) finish() {
+	for _, w := range m.waiters {
+		w.cancel()
+		if o := <-w.ch; o.err == nil {
+			m.holders = append(m.holders, o.c)
+		}
+	}
+	for _, c := range m.holders {
+		c.Release()
+	}
+	m.b.setFail(nil)
+	if err := m.p.Close(context.Background()); err != nil && !errors.Is(err, chanpool.ErrClosed) {
+		m.t.Fatalf("Close: %v", err)
+	}
+	synctest.Wait()
+	if n := m.b.open(); n != 0 {
+		m.t.Fatalf("%d connections left open after Close", n)
+	}
+	if s := m.p.Stats(); s.Total != 0 {
+		m.t.Fatalf("Total %d after Close", s.Total)
+	}
+}
