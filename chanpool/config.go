@@ -27,6 +27,8 @@ const (
 	DefaultEvictionInterval = 10 * time.Second
 	DefaultHealthCheckAfter = time.Second
 	DefaultCheckTimeout     = time.Second
+	DefaultMaxDialing       = 2
+	DefaultBreakerThreshold = 5
 )
 
 // Config configures a Pool. Only Dial is required; every other field has a
@@ -66,6 +68,15 @@ type Config[T any] struct {
 	// pool is at MaxConns; one more gets ErrExhausted. Default 50; None lets
 	// no caller wait.
 	MaxWaiting int
+
+	// MaxDialing caps how many dials run at once, so that a backend coming
+	// back after an outage is not hit by every missing connection at once.
+	// Default 2 (capped at MaxConns).
+	MaxDialing int
+	// BreakerThreshold is how many consecutive failed dials open the dial
+	// breaker (see ErrBreakerOpen). Default 5; None never opens it: callers
+	// then wait out AcquireTimeout while dials fail.
+	BreakerThreshold int
 
 	// AcquireTimeout bounds how long Acquire waits, on top of the caller's
 	// context. Default 5s; None for no bound beyond the context.
@@ -127,6 +138,7 @@ type Hooks struct {
 // mean "off" here: None has been translated away.
 type settings struct {
 	maxConns, minConns, maxWaiting                int
+	maxDialing, breakerThreshold                  int
 	acquireTimeout, dialTimeout, idleTimeout      time.Duration
 	evictionInterval, maxLifetime, lifetimeJitter time.Duration
 	healthAfter, checkTimeout                     time.Duration
@@ -152,6 +164,16 @@ func (c *Config[T]) settings() (settings, error) {
 		return s, fmt.Errorf("chanpool: Config.MinConns (%d) exceeds Config.MaxConns (%d)", s.minConns, s.maxConns)
 	}
 	if s.maxWaiting, err = count("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
+		return s, err
+	}
+	if c.MaxDialing < 0 {
+		return s, fmt.Errorf("chanpool: Config.MaxDialing is %d: must be at least 1 (0 for the default %d)", c.MaxDialing, DefaultMaxDialing)
+	}
+	s.maxDialing = c.MaxDialing
+	if s.maxDialing == 0 {
+		s.maxDialing = min(DefaultMaxDialing, s.maxConns)
+	}
+	if s.breakerThreshold, err = count("BreakerThreshold", c.BreakerThreshold, DefaultBreakerThreshold); err != nil {
 		return s, err
 	}
 	for _, d := range []struct {

@@ -10,12 +10,6 @@ import (
 	"go.uber.org/atomic"
 )
 
-// Retry pacing for dials that no caller is waiting on the result of.
-const (
-	retryBase = 10 * time.Millisecond
-	retryMax  = time.Second
-)
-
 // dialReq connects an acquiring caller to the dial started for it. Exactly
 // one of the dial (deliver) and the caller (abandon) wins the state; the
 // loser's side is then handled by the winner: a delivered result the caller
@@ -80,17 +74,25 @@ func (p *Pool[T]) startDial(req *dialReq[T]) bool {
 }
 
 func (p *Pool[T]) dial(req *dialReq[T]) {
+	// Cap concurrent dials, so that a backend coming back is not met by a
+	// reconnect stampede. Close cancels p.ctx, which ends this wait.
+	if err := p.dialSem.Acquire(p.ctx, 1); err != nil {
+		p.dialing.Dec()
+		p.dropSlot()
+		req.deliverTo(dialResult[T]{err: ErrClosed})
+		return
+	}
 	start := p.clock.Now()
 	v, err := p.callDial()
+	p.dialSem.Release(1)
 	if err != nil {
 		p.dialing.Dec()
 		p.st.dialErrors.Inc()
-		p.lastDialErr.Store(err)
 		p.log.Warn("chanpool: dial failed", "err", err)
+		p.dialFailed(err)
 		p.dropSlot()
-		if !req.deliverTo(dialResult[T]{err: err}) {
-			p.scheduleRetry()
-		}
+		req.deliverTo(dialResult[T]{err: err})
+		p.scheduleRetry()
 		return
 	}
 	c := &conn[T]{pool: p, value: v, id: p.nextID.Inc(), created: start.UnixNano()}
@@ -112,7 +114,6 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	}
 	p.dialing.Dec()
 	p.st.created.Inc()
-	p.lastDialErr.Store(nil)
 	if p.log.Enabled(context.Background(), slog.LevelDebug) {
 		p.log.Debug("chanpool: dialed connection", "conn", c.id, "took", p.clock.Since(start))
 	}
@@ -157,31 +158,8 @@ func (p *Pool[T]) register(c *conn[T]) bool {
 	c.slot = p.free[len(p.free)-1]
 	p.free = p.free[:len(p.free)-1]
 	p.conns[c.slot].Store(c)
-	p.dialFails = 0
+	p.dialSucceededLocked()
 	return true
-}
-
-// scheduleRetry arranges for refill to run again after a backoff, so that
-// callers waiting on a pool whose dials fail are retried without a dial
-// storm. At most one retry is pending at a time.
-func (p *Pool[T]) scheduleRetry() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed.Load() || p.retry != nil {
-		return
-	}
-	d := retryBase << min(p.dialFails, 10)
-	d = min(d, retryMax)
-	d = d/2 + rand.N(d/2+1) // jitter: [d/2, d]
-	p.dialFails++
-	p.wg.Add(1)
-	p.retry = p.clock.AfterFunc(d, func() {
-		defer p.wg.Done()
-		p.mu.Lock()
-		p.retry = nil
-		p.mu.Unlock()
-		p.refill()
-	})
 }
 
 // bounded returns ctx limited to d on the pool's clock (d == 0: no limit).

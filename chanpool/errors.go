@@ -22,6 +22,14 @@ var (
 	// errors.Is(err, dialErr) hold.
 	ErrDial = errors.New("chanpool: dial failed")
 
+	// ErrBreakerOpen is returned by Acquire and TryAcquire, instead of
+	// waiting, when Config.BreakerThreshold consecutive dials have failed
+	// and no idle connection is available; waiting callers get it at once
+	// when the breaker opens. It wraps the last dial error, so
+	// errors.Is(err, ErrDial) holds too. The first successful dial (the pool
+	// probes with backoff) closes the breaker.
+	ErrBreakerOpen = errors.New("chanpool: dial breaker open")
+
 	// ErrNoIdle is returned by TryAcquire when no idle connection is
 	// available right now.
 	ErrNoIdle = errors.New("chanpool: no idle connection")

@@ -20,14 +20,15 @@ import (
 // checked and the model can predict each outcome exactly.
 func FuzzPool(f *testing.F) {
 	for _, seed := range [][]byte{
-		{0, 0, 0, 0, 0, 0, 2, 0, 2, 1},                               // acquire, release
-		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 3, 0},             // waiters, FIFO
-		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 5, 200, 5, 200},   // exhausted, cancel, timeout
-		{6, 1, 0, 0, 0, 0, 6, 0, 5, 50, 0, 0},                        // failing dials
-		{0, 0, 0, 0, 3, 0, 3, 0, 5, 255, 5, 255, 5, 255, 1, 0},       // destroy, eviction
-		{0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 8, 0, 0, 0, 2, 0},             // stale release, close
-		{0, 0, 2, 0, 5, 255, 5, 255, 5, 255, 5, 255, 5, 255, 0, 0},   // lifetime
-		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 3, 1, 3, 2, 3, 3}, // destroy to waiters
+		{0, 0, 0, 0, 0, 0, 2, 0, 2, 1},                                                    // acquire, release
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 3, 0},                                  // waiters, FIFO
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 5, 200, 5, 200},                        // exhausted, cancel, timeout
+		{6, 1, 0, 0, 0, 0, 6, 0, 5, 50, 0, 0},                                             // failing dials
+		{0, 0, 0, 0, 3, 0, 3, 0, 5, 255, 5, 255, 5, 255, 1, 0},                            // destroy, eviction
+		{0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 8, 0, 0, 0, 2, 0},                                  // stale release, close
+		{0, 0, 2, 0, 5, 255, 5, 255, 5, 255, 5, 255, 5, 255, 0, 0},                        // lifetime
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 3, 1, 3, 2, 3, 3},                      // destroy to waiters
+		{0, 0, 0, 0, 0, 0, 0, 0, 6, 1, 3, 0, 3, 0, 5, 20, 5, 20, 0, 0, 6, 0, 5, 50, 0, 0}, // breaker
 	} {
 		f.Add(seed)
 	}
@@ -88,6 +89,7 @@ func newModel(t *testing.T) *model {
 		EvictionInterval:  10 * time.Second,
 		MaxLifetime:       2 * time.Minute,
 		MaxLifetimeJitter: 30 * time.Second,
+		BreakerThreshold:  3,
 	}, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +111,8 @@ func (m *model) step(op, arg byte) {
 			m.wantErr("TryAcquire", err, chanpool.ErrClosed)
 		case before.Idle > 0:
 			m.hold("TryAcquire", c, err)
+		case before.BreakerOpen:
+			m.wantErr("TryAcquire with the breaker open", err, chanpool.ErrBreakerOpen)
 		default:
 			m.wantErr("TryAcquire", err, chanpool.ErrNoIdle)
 		}
@@ -237,6 +241,8 @@ func (m *model) acquire(before chanpool.Stats) {
 			t.Fatalf("Acquire waited with %d idle", before.Idle)
 		}
 		m.hold("Acquire from idle", o.c, o.err)
+	case before.BreakerOpen:
+		m.wantErr("Acquire with the breaker open", o.err, chanpool.ErrBreakerOpen)
 	case before.Total < fuzzMax && len(m.waiters) == 0:
 		if !done {
 			t.Fatalf("Acquire waited with the pool under MaxConns: %+v", before)
@@ -281,8 +287,14 @@ func (m *model) settle() {
 				m.hold("waiter", o.c, nil)
 				continue
 			}
+			if errors.Is(o.err, chanpool.ErrBreakerOpen) {
+				if m.p.Stats().BreakerTrips == 0 {
+					t.Fatalf("waiter %d got %v, but the breaker never opened", i, o.err)
+				}
+				continue
+			}
 			if !errors.Is(o.err, chanpool.ErrAcquireTimeout) {
-				t.Fatalf("waiter %d: got %v, want a connection or ErrAcquireTimeout", i, o.err)
+				t.Fatalf("waiter %d: got %v, want a connection, ErrAcquireTimeout or ErrBreakerOpen", i, o.err)
 			}
 			if now.Before(w.deadline) {
 				t.Fatalf("waiter %d timed out at %v, before its deadline %v", i, now, w.deadline)
@@ -342,6 +354,7 @@ func (m *model) wantErr(what string, err, want error) {
 // check verifies the invariants on a pool at rest.
 func (m *model) check() {
 	t := m.t
+	m.settle() // any step may have served, timed out or released waiters
 	s := m.p.Stats()
 	if s.Total > fuzzMax {
 		t.Fatalf("Total %d > MaxConns %d", s.Total, fuzzMax)

@@ -28,9 +28,15 @@ type backend struct {
 	gate    chan struct{} // if set, Dial blocks until it is closed or ctx ends
 	closes  atomic.Int64
 	closeFn func(*res) error
+
+	inDial, maxInDial atomic.Int64 // concurrent dials now, and the most seen
 }
 
 func (b *backend) dial(ctx context.Context) (*res, error) {
+	n := b.inDial.Inc()
+	defer b.inDial.Dec()
+	for m := b.maxInDial.Load(); n > m && !b.maxInDial.CompareAndSwap(m, n); m = b.maxInDial.Load() {
+	}
 	b.mu.Lock()
 	gate, fail := b.gate, b.fail
 	b.mu.Unlock()

@@ -63,7 +63,11 @@ type Pool[T any] struct {
 	mu        sync.Mutex
 	free      []int       // unused indexes of conns; guarded by mu
 	retry     clock.Timer // pending dial retry after a failure; guarded by mu
-	dialFails int         // consecutive failed dials, for backoff; guarded by mu
+	dialFails int         // consecutive failed dials; guarded by mu
+
+	dialSem     *semaphore.Weighted      // caps concurrent dials at MaxDialing
+	breakerOpen atomic.Bool              // written under mu (breaker.go)
+	trip        atomic.Pointer[tripwire] // current breaker period; replaced under mu
 
 	closing chan struct{}   // closed when Close begins
 	changed chan struct{}   // signaled (non-blocking) when a slot frees during Close
@@ -100,6 +104,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		log:      cfg.Logger,
 		slots:    semaphore.NewWeighted(int64(s.maxConns)),
 		waitRoom: semaphore.NewWeighted(int64(s.maxWaiting)),
+		dialSem:  semaphore.NewWeighted(int64(s.maxDialing)),
 		conns:    make([]atomic.Pointer[conn[T]], s.maxConns),
 		free:     make([]int, s.maxConns),
 		closing:  make(chan struct{}),
@@ -113,6 +118,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
 	}
 	p.idleLow.Store(int64(s.maxConns))
+	p.trip.Store(newTripwire())
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if s.evictionInterval > 0 {
 		t := clk.NewTicker(s.evictionInterval)
@@ -181,6 +187,9 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 		default:
 		}
 		p.noteIdle(0)
+		if p.breakerOpen.Load() {
+			return Conn[T]{}, p.breakerErr()
+		}
 		if p.trySlot() {
 			p.startDial(nil)
 		}
@@ -190,8 +199,11 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 
 // acquireSlow is Acquire after the idle list came up empty.
 func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
-	start := p.clock.Now()
 	p.noteIdle(0)
+	if p.breakerOpen.Load() {
+		return Conn[T]{}, p.breakerErr()
+	}
+	start := p.clock.Now()
 	var req *dialReq[T]
 	if p.waiting.Load() == 0 && p.trySlot() {
 		// Under MaxConns and nobody queued: dial for this caller, but keep
@@ -235,6 +247,7 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	if req != nil {
 		dialed = req.ch
 	}
+	tripped := p.trip.Load().tripped
 	var timeout <-chan time.Time
 	if p.set.acquireTimeout > 0 {
 		t := p.getTimer(p.set.acquireTimeout)
@@ -274,6 +287,9 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 		case <-p.closing:
 			p.abandon(req)
 			return Conn[T]{}, ErrClosed
+		case <-tripped:
+			p.abandon(req)
+			return Conn[T]{}, p.breakerErr()
 		}
 	}
 }
@@ -480,6 +496,9 @@ func (p *Pool[T]) dropSlot() {
 // a caller is waiting, or fewer than MinConns are open — and has free slots.
 // A waiter is served one dial per call: each freed slot calls refill once.
 func (p *Pool[T]) refill() {
+	if p.breakerOpen.Load() {
+		return // only the probe dials (breaker.go)
+	}
 	need := int64(p.set.minConns) - p.open.Load()
 	if need < 1 && p.waiting.Load() > 0 {
 		need = 1

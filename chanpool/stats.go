@@ -23,6 +23,7 @@ type counters struct {
 	dialErrors         atomic.Uint64
 	closeErrors        atomic.Uint64
 	misuse             atomic.Uint64
+	breakerTrips       atomic.Uint64
 	waited             atomic.Uint64 // acquires that had to wait or dial
 	waitNanos          atomic.Int64  // their total wait
 }
@@ -56,6 +57,9 @@ type Stats struct {
 	DialErrors  uint64 // failed dials
 	CloseErrors uint64 // Config.Close calls that failed or panicked
 	Misuse      uint64 // Release or Destroy through a handle not holding the lease
+
+	BreakerOpen  bool   // the dial breaker is open now (see ErrBreakerOpen)
+	BreakerTrips uint64 // times the dial breaker opened
 
 	// Waited counts the acquires that found no idle connection and had to
 	// wait for a release or a dial. Acquires served from the idle list do
@@ -126,6 +130,8 @@ func (p *Pool[T]) Stats() Stats {
 	s.DialErrors = p.st.dialErrors.Load()
 	s.CloseErrors = p.st.closeErrors.Load()
 	s.Misuse = p.st.misuse.Load()
+	s.BreakerOpen = p.breakerOpen.Load()
+	s.BreakerTrips = p.st.breakerTrips.Load()
 	s.Waited = p.st.waited.Load()
 	if s.Acquired > 0 {
 		s.AvgAcquire = time.Duration(p.st.waitNanos.Load() / int64(s.Acquired))
