@@ -69,35 +69,44 @@ func (c *conn[T]) info() ConnInfo {
 // connection, even if it has since been leased to someone else. The zero Conn
 // holds nothing.
 type Conn[T any] struct {
-	c   *conn[T]
+	t   *token[T]
 	gen uint64
+}
+
+// token is what the idle list holds and what a Conn points to. The conn
+// never points back to its token, so while a connection is leased its token
+// is reachable only through the holder's handles: when the holder loses all
+// of them, the token becomes unreachable and its cleanup (leak.go) returns
+// the connection to the pool. One token lives as long as its connection.
+type token[T any] struct {
+	c *conn[T]
 }
 
 // Value returns the underlying connection. It must not be used after the
 // lease ends. The zero Conn returns the zero T.
 func (h Conn[T]) Value() T {
-	if h.c == nil {
+	if h.t == nil {
 		var zero T
 		return zero
 	}
-	return h.c.value
+	return h.t.c.value
 }
 
 // ID returns the pooled connection's id, unique within its pool; 0 for the
 // zero Conn.
 func (h Conn[T]) ID() uint64 {
-	if h.c == nil {
+	if h.t == nil {
 		return 0
 	}
-	return h.c.id
+	return h.t.c.id
 }
 
 // Info returns a snapshot of the connection's bookkeeping.
 func (h Conn[T]) Info() ConnInfo {
-	if h.c == nil {
+	if h.t == nil {
 		return ConnInfo{}
 	}
-	return h.c.info()
+	return h.t.c.info()
 }
 
 // Release ends the lease and hands the connection back: to the
@@ -107,10 +116,10 @@ func (h Conn[T]) Info() ConnInfo {
 // pool began closing, is closed instead of reused. Release returns
 // ErrNotHeld, changing nothing, if this handle does not hold the lease.
 func (h Conn[T]) Release() error {
-	if h.c == nil {
+	if h.t == nil {
 		return ErrNotHeld
 	}
-	return h.c.pool.release(h.c, h.gen)
+	return h.t.c.pool.release(h.t, h.gen)
 }
 
 // Destroy ends the lease and closes the connection; use it when the
@@ -119,10 +128,10 @@ func (h Conn[T]) Release() error {
 // Destroy returns ErrNotHeld, changing nothing, if this handle does not hold
 // the lease.
 func (h Conn[T]) Destroy() error {
-	if h.c == nil {
+	if h.t == nil {
 		return ErrNotHeld
 	}
-	return h.c.pool.destroyLease(h.c, h.gen)
+	return h.t.c.pool.destroyLease(h.t.c, h.gen)
 }
 
 // State is the lifecycle state of a pooled connection.
@@ -175,6 +184,7 @@ const (
 	ReasonReset                         // Reset failed
 	ReasonDestroy                       // the holder called Destroy
 	ReasonPoolClosed                    // the pool closed
+	ReasonLeaked                        // the holder lost its handle without ending the lease
 	numReasons
 )
 
@@ -192,6 +202,8 @@ func (r CloseReason) String() string {
 		return "destroy"
 	case ReasonPoolClosed:
 		return "pool_closed"
+	case ReasonLeaked:
+		return "leaked"
 	}
 	return "unknown"
 }

@@ -26,7 +26,7 @@ const (
 )
 
 type dialResult[T any] struct {
-	c   *conn[T]
+	t   *token[T]
 	err error
 }
 
@@ -55,8 +55,8 @@ func (p *Pool[T]) abandon(req *dialReq[T]) {
 	if req == nil || req.state.CompareAndSwap(reqOpen, reqAbandoned) {
 		return
 	}
-	if r := <-req.ch; r.c != nil {
-		p.put(r.c)
+	if r := <-req.ch; r.t != nil {
+		p.put(r.t)
 	}
 }
 
@@ -120,8 +120,9 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	if p.cfg.Hooks.OnCreate != nil {
 		p.cfg.Hooks.OnCreate(c.info())
 	}
-	if !req.deliverTo(dialResult[T]{c: c}) {
-		p.put(c)
+	t := newToken(c)
+	if !req.deliverTo(dialResult[T]{t: t}) {
+		p.put(t)
 	}
 }
 

@@ -87,15 +87,16 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 	// past its lifetime met on the way. Healthy ones met while looking for
 	// doomed ones go to the back again.
 	closed := int64(0)
-	var keep []*conn[T]
+	var keep []*token[T]
 	for n := len(p.idle); n > 0 && (surplus > 0 || doomedIdle > 0); n-- {
-		var c *conn[T]
+		var t *token[T]
 		select {
-		case c = <-p.idle:
+		case t = <-p.idle:
 		default:
 			n = 0
 			continue
 		}
+		c := t.c
 		s := c.state.Load()
 		switch {
 		case s&stateMask != stIdle:
@@ -110,11 +111,11 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			closed++
 			p.kill(c, s, ReasonIdle)
 		default:
-			keep = append(keep, c)
+			keep = append(keep, t)
 		}
 	}
-	for _, c := range keep {
-		p.put(c)
+	for _, t := range keep {
+		p.put(t)
 	}
 	// The closed connections are gone from every interval's idle count.
 	for i := range e.lows {

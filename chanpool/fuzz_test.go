@@ -366,7 +366,7 @@ func (m *model) check() {
 		t.Fatalf("Created %d - Destroyed %d != open %d", s.Created, s.Destroyed, s.Total-s.Dialing)
 	}
 	c := s.Closed
-	if c.Idle+c.Lifetime+c.Health+c.Reset+c.Destroy+c.PoolClosed != s.Destroyed {
+	if c.Idle+c.Lifetime+c.Health+c.Reset+c.Destroy+c.PoolClosed+c.Leaked != s.Destroyed {
 		t.Fatalf("closes by reason %+v do not add up to %d", c, s.Destroyed)
 	}
 	if !m.closed && s.Busy != len(m.holders) {

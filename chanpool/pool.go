@@ -39,10 +39,10 @@ const waitSamples = 1024
 //     need no such care: waiters block on the idle channel itself.
 type Pool[T any] struct {
 	// Read on every acquire and release.
-	idle    chan *conn[T] // the free list, FIFO; cap MaxConns
-	closed  atomic.Bool   // set once, under mu, when Close begins
-	idleLow atomic.Int64  // lowest len(idle) seen since the evictor last looked
-	stamp   bool          // stamp conn.lastUsed on release (health checks need it)
+	idle    chan *token[T] // the free list, FIFO; cap MaxConns
+	closed  atomic.Bool    // set once, under mu, when Close begins
+	idleLow atomic.Int64   // lowest len(idle) seen since the evictor last looked
+	stamp   bool           // stamp conn.lastUsed on release (health checks need it)
 
 	cfg   Config[T]
 	set   settings
@@ -96,7 +96,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		return nil, err
 	}
 	p := &Pool[T]{
-		idle:     make(chan *conn[T], s.maxConns),
+		idle:     make(chan *token[T], s.maxConns),
 		stamp:    cfg.HealthCheck != nil,
 		cfg:      cfg,
 		set:      s,
@@ -155,9 +155,9 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 	}
 	for {
 		select {
-		case c := <-p.idle:
+		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
-			if h, ok := p.lease(ctx, c); ok {
+			if h, ok := p.lease(ctx, t); ok {
 				return h, nil
 			}
 			continue
@@ -178,9 +178,9 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 	}
 	for {
 		select {
-		case c := <-p.idle:
+		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
-			if h, ok := p.lease(ctx, c); ok {
+			if h, ok := p.lease(ctx, t); ok {
 				return h, nil
 			}
 			continue
@@ -256,19 +256,19 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	}
 	for {
 		select {
-		case c := <-p.idle:
+		case t := <-p.idle:
 			if req != nil {
 				p.abandon(req)
 				req, dialed = nil, nil
 			}
-			if h, ok := p.lease(ctx, c); ok {
+			if h, ok := p.lease(ctx, t); ok {
 				return h, nil
 			}
 		case r := <-dialed:
 			if r.err != nil {
 				return Conn[T]{}, r.err
 			}
-			if h, ok := p.lease(ctx, r.c); ok {
+			if h, ok := p.lease(ctx, r.t); ok {
 				return h, nil
 			}
 			req, dialed = nil, nil
@@ -301,7 +301,8 @@ func (p *Pool[T]) ctxErr(ctx context.Context) error {
 // lease turns a connection taken from the idle list (or fresh from a dial)
 // into a Conn. It returns false when the connection was unusable; it has then
 // been closed (or was already dead) and the caller should look again.
-func (p *Pool[T]) lease(ctx context.Context, c *conn[T]) (Conn[T], bool) {
+func (p *Pool[T]) lease(ctx context.Context, t *token[T]) (Conn[T], bool) {
+	c := t.c
 	s := c.state.Load()
 	if s&stateMask != stIdle {
 		return Conn[T]{}, false // closed by a forced Close while idle
@@ -321,7 +322,7 @@ func (p *Pool[T]) lease(ctx context.Context, c *conn[T]) (Conn[T], bool) {
 	if p.cfg.Hooks.OnAcquire != nil {
 		p.cfg.Hooks.OnAcquire(c.info())
 	}
-	return Conn[T]{c: c, gen: next >> stateBits}, true
+	return Conn[T]{t: t, gen: next >> stateBits}, true
 }
 
 // noteIdle lowers idleLow to n, the idle count an acquirer just saw. The
@@ -337,7 +338,8 @@ func (p *Pool[T]) noteIdle(n int) {
 }
 
 // release implements Conn.Release.
-func (p *Pool[T]) release(c *conn[T], gen uint64) error {
+func (p *Pool[T]) release(t *token[T], gen uint64) error {
+	c := t.c
 	busy := gen<<stateBits | stBusy
 	idle := gen<<stateBits | stIdle
 	if p.cfg.Reset != nil {
@@ -370,7 +372,7 @@ func (p *Pool[T]) release(c *conn[T], gen uint64) error {
 	case p.closed.Load():
 		p.kill(c, idle, ReasonPoolClosed)
 	default:
-		p.put(c)
+		p.put(t)
 	}
 	return nil
 }
@@ -402,9 +404,9 @@ func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
 
 // put hands an idle connection the caller owns to the longest waiter, or to
 // the idle list if nobody waits.
-func (p *Pool[T]) put(c *conn[T]) {
+func (p *Pool[T]) put(t *token[T]) {
 	select {
-	case p.idle <- c:
+	case p.idle <- t:
 	default:
 		panic("chanpool: idle list overflow: more open connections than MaxConns")
 	}
@@ -611,9 +613,9 @@ func (p *Pool[T]) waitGoroutines(ctx context.Context) error {
 func (p *Pool[T]) drainIdle() {
 	for {
 		select {
-		case c := <-p.idle:
-			if s := c.state.Load(); s&stateMask == stIdle {
-				p.kill(c, s, ReasonPoolClosed)
+		case t := <-p.idle:
+			if s := t.c.state.Load(); s&stateMask == stIdle {
+				p.kill(t.c, s, ReasonPoolClosed)
 			}
 		default:
 			return

@@ -76,7 +76,7 @@ type Stats struct {
 
 // CloseCounts counts closed connections by CloseReason.
 type CloseCounts struct {
-	Idle, Lifetime, Health, Reset, Destroy, PoolClosed uint64
+	Idle, Lifetime, Health, Reset, Destroy, PoolClosed, Leaked uint64
 }
 
 // Latency summarizes a window of recent duration samples.
@@ -123,6 +123,7 @@ func (p *Pool[T]) Stats() Stats {
 		Reset:      p.st.closedBy[ReasonReset].Load(),
 		Destroy:    p.st.closedBy[ReasonDestroy].Load(),
 		PoolClosed: p.st.closedBy[ReasonPoolClosed].Load(),
+		Leaked:     p.st.closedBy[ReasonLeaked].Load(),
 	}
 	s.Timeouts = p.st.timeouts.Load()
 	s.Canceled = p.st.canceled.Load()
