@@ -111,6 +111,13 @@ type Config[T any] struct {
 	// for no bound.
 	CheckTimeout time.Duration
 
+	// LeakThreshold, if set, reports every lease held longer than this:
+	// logged once (slog, warn) with the stack of the goroutine that
+	// acquired it, and counted in Stats.HeldTooLong. Checked every
+	// LeakThreshold/2. It costs each acquire a clock read, a stack capture
+	// and an allocation, so it is off by default (0 or None).
+	LeakThreshold time.Duration
+
 	// Logger receives the pool's logs (dial failures, closes, misuse). Nil
 	// discards them. Nothing is logged on the acquire/release fast path.
 	Logger *slog.Logger
@@ -141,7 +148,7 @@ type settings struct {
 	maxDialing, breakerThreshold                  int
 	acquireTimeout, dialTimeout, idleTimeout      time.Duration
 	evictionInterval, maxLifetime, lifetimeJitter time.Duration
-	healthAfter, checkTimeout                     time.Duration
+	healthAfter, checkTimeout, leakThreshold      time.Duration
 }
 
 func (c *Config[T]) settings() (settings, error) {
@@ -190,6 +197,7 @@ func (c *Config[T]) settings() (settings, error) {
 		{"MaxLifetimeJitter", c.MaxLifetimeJitter, 0, &s.lifetimeJitter},
 		{"HealthCheckAfter", c.HealthCheckAfter, DefaultHealthCheckAfter, &s.healthAfter},
 		{"CheckTimeout", c.CheckTimeout, DefaultCheckTimeout, &s.checkTimeout},
+		{"LeakThreshold", c.LeakThreshold, 0, &s.leakThreshold},
 	} {
 		if *d.out, err = duration(d.name, d.in, d.def); err != nil {
 			return s, err

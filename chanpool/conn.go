@@ -41,6 +41,11 @@ type conn[T any] struct {
 	// otherwise the evictor updates it when it sees the use count move.
 	lastUsed atomic.Int64
 
+	// leasedAt (Unix nanoseconds) and stack describe the current lease when
+	// it was sampled for hold time or leak detection is on (leak.go).
+	leasedAt atomic.Int64
+	stack    atomic.Pointer[[]uintptr]
+
 	pool    *Pool[T]
 	value   T
 	id      uint64
@@ -48,7 +53,9 @@ type conn[T any] struct {
 	expires int64 // Unix nanoseconds; 0 for no lifetime
 	slot    int   // index in Pool.conns
 
-	seenGen uint64 // evictor's last view of gen; only the evictor touches it
+	// Only the maintenance goroutine touches these.
+	seenGen     uint64 // the evictor's last view of gen
+	reportedGen uint64 // the last lease reported as held too long
 }
 
 func (c *conn[T]) info() ConnInfo {
@@ -60,6 +67,29 @@ func (c *conn[T]) info() ConnInfo {
 		UseCount: s >> stateBits,
 		State:    State(s & stateMask),
 	}
+}
+
+// view is info plus what only a debugging snapshot pays for: the current
+// lease's start and stack, and ages relative to now.
+func (c *conn[T]) view(now time.Time) ConnInfo {
+	s := c.state.Load()
+	i := c.info()
+	i.Age = now.Sub(i.Created)
+	if s&stateMask == stIdle {
+		i.IdleFor = now.Sub(i.LastUsed)
+		return i
+	}
+	at, stack := c.leasedAt.Load(), c.stack.Load()
+	if c.state.Load() != s {
+		return i // the lease ended meanwhile: its stamps may be the next one's
+	}
+	if at != 0 && s>>stateBits&c.pool.holdMask == 0 {
+		i.LeasedAt = time.Unix(0, at)
+	}
+	if c.pool.set.leakThreshold > 0 {
+		i.Stack = formatStack(stack)
+	}
+	return i
 }
 
 // Conn is a lease on one pooled connection, returned by Acquire and
@@ -171,6 +201,17 @@ type ConnInfo struct {
 	// UseCount is how many times the connection has been leased.
 	UseCount uint64
 	State    State
+	// LeasedAt is when the current lease began (zero when idle): always
+	// known when Config.LeakThreshold is set, otherwise only for the
+	// leases sampled for Stats.HoldTime.
+	LeasedAt time.Time
+	// Stack is where the current lease was acquired, when
+	// Config.LeakThreshold is set.
+	Stack string
+
+	// Age and IdleFor are relative to the moment Pool.Conns ran (zero in
+	// hooks). IdleFor is zero for a leased connection.
+	Age, IdleFor time.Duration
 }
 
 // CloseReason says why a connection was closed.

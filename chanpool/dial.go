@@ -104,6 +104,7 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 		}
 		c.expires = c.created + int64(life)
 	}
+	took := p.clock.Since(start)
 	if !p.register(c) {
 		// Closed while dialing: the connection never enters the pool.
 		p.dialing.Dec()
@@ -114,8 +115,9 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	}
 	p.dialing.Dec()
 	p.st.created.Inc()
+	p.dials.Add(took)
 	if p.log.Enabled(context.Background(), slog.LevelDebug) {
-		p.log.Debug("chanpool: dialed connection", "conn", c.id, "took", p.clock.Since(start))
+		p.log.Debug("chanpool: dialed connection", "conn", c.id, "took", took)
 	}
 	if p.cfg.Hooks.OnCreate != nil {
 		p.cfg.Hooks.OnCreate(c.info())

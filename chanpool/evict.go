@@ -1,6 +1,10 @@
 package chanpool
 
-import "github.com/chanpool/chanpool/internal/clock"
+import (
+	"time"
+
+	"github.com/chanpool/chanpool/internal/clock"
+)
 
 // Eviction by need, not by per-connection idle time.
 //
@@ -23,12 +27,34 @@ type evictor struct {
 	keep []int   // scratch
 }
 
-func (p *Pool[T]) evictLoop(t clock.Ticker) {
+// tickers arms the maintenance goroutine's tickers (nil when off). They are
+// armed in New, so that a test's fake clock sees them as soon as New returns.
+func (p *Pool[T]) tickers() (evict, leaks clock.Ticker) {
+	if p.set.evictionInterval > 0 {
+		evict = p.clock.NewTicker(p.set.evictionInterval)
+	}
+	if p.set.leakThreshold > 0 {
+		leaks = p.clock.NewTicker(max(p.set.leakThreshold/2, time.Millisecond))
+	}
+	return evict, leaks
+}
+
+// maintain is the pool's background goroutine: eviction and leak scans.
+// It ends when Close begins.
+func (p *Pool[T]) maintain(evictT, leakT clock.Ticker) {
 	defer p.wg.Done()
-	defer t.Stop()
+	var evictC, leakC <-chan time.Time
+	if evictT != nil {
+		defer evictT.Stop()
+		evictC = evictT.C()
+	}
+	if leakT != nil {
+		defer leakT.Stop()
+		leakC = leakT.C()
+	}
 	var e evictor
 	window := 1
-	if p.set.idleTimeout > 0 {
+	if p.set.idleTimeout > 0 && p.set.evictionInterval > 0 {
 		window = int((p.set.idleTimeout + p.set.evictionInterval - 1) / p.set.evictionInterval)
 	}
 	e.lows = make([]int64, 0, window)
@@ -36,8 +62,10 @@ func (p *Pool[T]) evictLoop(t clock.Ticker) {
 		select {
 		case <-p.closing:
 			return
-		case <-t.C():
+		case <-evictC:
 			p.evict(&e, window)
+		case <-leakC:
+			p.scanLeaks()
 		}
 	}
 }

@@ -6,3 +6,6 @@ import "github.com/chanpool/chanpool/internal/clock"
 func NewWithClock[T any](cfg Config[T], c clock.Clock) (*Pool[T], error) {
 	return newPool(cfg, c)
 }
+
+// SampleEveryHold makes the pool time every lease, not one in 64.
+func SampleEveryHold[T any](p *Pool[T]) { p.holdMask = 0 }

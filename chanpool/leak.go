@@ -1,6 +1,13 @@
 package chanpool
 
-import "runtime"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+)
 
 // newToken makes the token for a freshly dialed connection and arranges for
 // the pool to hear when it becomes unreachable (see token).
@@ -26,4 +33,71 @@ func (p *Pool[T]) lost(c *conn[T]) {
 	if !p.goTracked(func() { p.retire(c, ReasonLeaked) }) {
 		p.retire(c, ReasonLeaked)
 	}
+}
+
+// stampLease records when (and, with leak detection, from where) c is being
+// leased. It runs before the compare-and-swap that publishes the lease, so a
+// reader that sees the lease sees its stamp.
+func (p *Pool[T]) stampLease(c *conn[T]) {
+	c.leasedAt.Store(p.clock.Now().UnixNano())
+	if p.set.leakThreshold > 0 {
+		pcs := make([]uintptr, 32)
+		pcs = pcs[:runtime.Callers(4, pcs)] // skip Callers, stampLease, lease, Acquire
+		c.stack.Store(&pcs)
+	}
+}
+
+// recordHold adds the hold time of c's ending lease, which was stamped.
+func (p *Pool[T]) recordHold(c *conn[T]) {
+	if at := c.leasedAt.Load(); at != 0 {
+		p.holds.Add(time.Duration(p.clock.Now().UnixNano() - at))
+	}
+}
+
+// scanLeaks reports, once per lease, every connection held longer than
+// Config.LeakThreshold, with the stack that acquired it. Only the
+// maintenance goroutine calls it.
+func (p *Pool[T]) scanLeaks() {
+	now := p.clock.Now().UnixNano()
+	for i := range p.conns {
+		c := p.conns[i].Load()
+		if c == nil {
+			continue
+		}
+		s := c.state.Load()
+		gen := s >> stateBits
+		if s&stateMask != stBusy || gen == c.reportedGen {
+			continue
+		}
+		at := c.leasedAt.Load()
+		stack := c.stack.Load()
+		if c.state.Load() != s || now-at <= int64(p.set.leakThreshold) {
+			continue // released meanwhile, or not held long enough
+		}
+		c.reportedGen = gen
+		p.st.heldTooLong.Inc()
+		if p.log.Enabled(context.Background(), slog.LevelWarn) {
+			p.log.Warn("chanpool: connection held longer than LeakThreshold",
+				"conn", c.id, "held", time.Duration(now-at), "threshold", p.set.leakThreshold,
+				"acquired_at", formatStack(stack))
+		}
+	}
+}
+
+// formatStack renders program counters from runtime.Callers, one
+// "function (file:line)" per line.
+func formatStack(pcs *[]uintptr) string {
+	if pcs == nil || len(*pcs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	frames := runtime.CallersFrames(*pcs)
+	for {
+		f, more := frames.Next()
+		fmt.Fprintf(&b, "%s (%s:%d)\n", f.Function, f.File, f.Line)
+		if !more {
+			break
+		}
+	}
+	return b.String()
 }

@@ -2,8 +2,11 @@ package chanpool_test
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +90,76 @@ func TestReleasedHandleIsNotALeak(t *testing.T) {
 		runtime.GC() // the closed connection's token is collected too: still no leak
 	}
 	assert.Equal(t, uint64(0), p.Stats().Closed.Leaked)
+}
+
+func TestLeakThresholdReportsOnceWithStack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		b := &backend{}
+		cfg := b.config()
+		cfg.LeakThreshold = 10 * time.Second
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		p, clk := newPool(t, cfg)
+		c := holdForLeakTest(t, p)
+		quick := acquireN(t, p, 1)[0]
+
+		clk.Advance(5 * time.Second)
+		require.NoError(t, quick.Release()) // held 5s: fine
+		clk.Advance(5*time.Second + time.Millisecond)
+		synctest.Wait()
+		clk.Advance(5 * time.Second)
+		synctest.Wait()
+
+		s := p.Stats()
+		assert.Equal(t, uint64(1), s.HeldTooLong, "reported once per lease")
+		out := logs.String()
+		assert.Contains(t, out, "held longer than LeakThreshold")
+		assert.Contains(t, out, "holdForLeakTest", "the log names where the connection was acquired")
+		assert.Equal(t, 1, strings.Count(out, "held longer than LeakThreshold"))
+
+		infos := p.Conns()
+		require.Len(t, infos, 2)
+		assert.Equal(t, chanpool.StateBusy, infos[0].State)
+		assert.Contains(t, infos[0].Stack, "holdForLeakTest")
+		assert.WithinDuration(t, clk.Now().Add(-15*time.Second-time.Millisecond), infos[0].LeasedAt, 0)
+		assert.Equal(t, chanpool.StateIdle, infos[1].State)
+		assert.Empty(t, infos[1].Stack)
+		require.NoError(t, c.Release())
+		assert.Equal(t, 2, p.Stats().HoldTime.Samples, "every lease is timed with leak detection on")
+		assert.Equal(t, 15*time.Second+time.Millisecond, p.Stats().HoldTime.Max)
+	})
+}
+
+//go:noinline
+func holdForLeakTest(t *testing.T, p *chanpool.Pool[*res]) chanpool.Conn[*res] {
+	return acquireN(t, p, 1)[0]
+}
+
+func TestHoldAndDialTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		p, clk := newPool(t, b.config())
+		chanpool.SampleEveryHold(p)
+		for i := 1; i <= 4; i++ {
+			c := acquireN(t, p, 1)[0]
+			clk.Advance(time.Duration(i) * time.Second)
+			require.NoError(t, c.Release())
+		}
+		s := p.Stats()
+		assert.Equal(t, uint64(4), s.HoldTime.Count)
+		assert.Equal(t, 2*time.Second, s.HoldTime.P50)
+		assert.Equal(t, 4*time.Second, s.HoldTime.P99)
+		assert.Equal(t, 4*time.Second, s.HoldTime.Max)
+		assert.Equal(t, uint64(1), s.DialTime.Count, "one dial, timed on the fake clock")
+		assert.Equal(t, time.Duration(0), s.DialTime.Max)
+	})
+}
+
+func TestHoldTimeIsSampledByDefault(t *testing.T) {
+	b := &backend{}
+	p, _ := newPool(t, b.config())
+	for range 640 {
+		require.NoError(t, acquireN(t, p, 1)[0].Release())
+	}
+	assert.Equal(t, uint64(10), p.Stats().HoldTime.Count, "one lease in 64")
 }

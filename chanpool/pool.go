@@ -1,9 +1,11 @@
 package chanpool
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,8 +16,14 @@ import (
 	"github.com/chanpool/chanpool/internal/ring"
 )
 
-// waitSamples is how many recent acquire waits Stats.AcquireWait covers.
-const waitSamples = 1024
+const (
+	// latencySamples is how many recent samples each Stats latency covers.
+	latencySamples = 1024
+	// holdSampling: one lease in holdSampling per connection has its hold
+	// time measured. A clock read costs more than a whole acquire+release,
+	// so timing every lease would double the cost of the fast path.
+	holdSampling = 64
+)
 
 // Pool is a pool of connections of type T. Create one with New; the zero
 // value is not usable. A Pool is safe for concurrent use.
@@ -43,6 +51,10 @@ type Pool[T any] struct {
 	closed  atomic.Bool    // set once, under mu, when Close begins
 	idleLow atomic.Int64   // lowest len(idle) seen since the evictor last looked
 	stamp   bool           // stamp conn.lastUsed on release (health checks need it)
+	// holdMask selects the leases whose hold time is measured: those whose
+	// generation has no bit of the mask set (1 in holdSampling per
+	// connection), or every lease when leak detection is on (mask 0).
+	holdMask uint64
 
 	cfg   Config[T]
 	set   settings
@@ -79,7 +91,9 @@ type Pool[T any] struct {
 
 	lastDialErr atomic.Error
 	st          counters
-	waits       *ring.Ring[time.Duration]
+	waits       *ring.Ring[time.Duration] // acquires that waited
+	holds       *ring.Ring[time.Duration] // sampled leases, acquire to release
+	dials       *ring.Ring[time.Duration] // successful dials
 }
 
 // New validates cfg, applies its defaults and returns a running pool. It
@@ -109,7 +123,13 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		free:     make([]int, s.maxConns),
 		closing:  make(chan struct{}),
 		changed:  make(chan struct{}, 1),
-		waits:    ring.New[time.Duration](waitSamples),
+		waits:    ring.New[time.Duration](latencySamples),
+		holds:    ring.New[time.Duration](latencySamples),
+		dials:    ring.New[time.Duration](latencySamples),
+		holdMask: holdSampling - 1,
+	}
+	if s.leakThreshold > 0 {
+		p.holdMask = 0
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -120,10 +140,10 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	p.idleLow.Store(int64(s.maxConns))
 	p.trip.Store(newTripwire())
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	if s.evictionInterval > 0 {
-		t := clk.NewTicker(s.evictionInterval)
+	if s.evictionInterval > 0 || s.leakThreshold > 0 {
+		evictT, leakT := p.tickers()
 		p.wg.Add(1)
-		go p.evictLoop(t)
+		go p.maintain(evictT, leakT)
 	}
 	p.refill()
 	return p, nil
@@ -316,6 +336,9 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T]) (Conn[T], bool) {
 		return Conn[T]{}, false
 	}
 	next := s + genOne | stBusy
+	if (next>>stateBits)&p.holdMask == 0 {
+		p.stampLease(c) // a sampled lease, or leak detection is on
+	}
 	if !c.state.CompareAndSwap(s, next) {
 		return Conn[T]{}, false
 	}
@@ -346,6 +369,9 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 		if !c.state.CompareAndSwap(busy, gen<<stateBits|stReleasing) {
 			return p.notHeld(c, gen, "Release")
 		}
+		if gen&p.holdMask == 0 {
+			p.recordHold(c)
+		}
 		if err := p.check(p.cfg.Reset, context.Background(), c.value); err != nil {
 			p.log.Warn("chanpool: reset failed; closing connection", "conn", c.id, "err", err)
 			if c.state.CompareAndSwap(gen<<stateBits|stReleasing, gen<<stateBits|stDead) {
@@ -360,6 +386,9 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 	}
 	// The connection is idle but not yet in the channel: this goroutine
 	// still owns it.
+	if gen&p.holdMask == 0 && p.cfg.Reset == nil {
+		p.recordHold(c)
+	}
 	if p.stamp {
 		c.lastUsed.Store(p.clock.Now().UnixNano())
 	}
@@ -534,15 +563,19 @@ func (p *Pool[T]) Healthy() bool {
 	return !p.closed.Load() && p.open.Load()-p.dialing.Load() >= int64(p.set.minConns)
 }
 
-// Conns returns a snapshot of every open connection, for debugging. It
-// allocates, does not block acquirers, and is not meant for the hot path.
+// Conns returns a snapshot of every open connection, ordered by id, for a
+// debug endpoint: state, age, idle time, use count and, for a leased one,
+// when and (with Config.LeakThreshold) where it was acquired. It allocates,
+// never blocks acquirers, and is not meant for the hot path.
 func (p *Pool[T]) Conns() []ConnInfo {
+	now := p.clock.Now()
 	out := make([]ConnInfo, 0, len(p.conns))
 	for i := range p.conns {
 		if c := p.conns[i].Load(); c != nil {
-			out = append(out, c.info())
+			out = append(out, c.view(now))
 		}
 	}
+	slices.SortFunc(out, func(a, b ConnInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

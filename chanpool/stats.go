@@ -24,6 +24,7 @@ type counters struct {
 	closeErrors        atomic.Uint64
 	misuse             atomic.Uint64
 	breakerTrips       atomic.Uint64
+	heldTooLong        atomic.Uint64
 	waited             atomic.Uint64 // acquires that had to wait or dial
 	waitNanos          atomic.Int64  // their total wait
 }
@@ -60,6 +61,7 @@ type Stats struct {
 
 	BreakerOpen  bool   // the dial breaker is open now (see ErrBreakerOpen)
 	BreakerTrips uint64 // times the dial breaker opened
+	HeldTooLong  uint64 // leases reported for outliving Config.LeakThreshold
 
 	// Waited counts the acquires that found no idle connection and had to
 	// wait for a release or a dial. Acquires served from the idle list do
@@ -69,9 +71,15 @@ type Stats struct {
 	// AvgAcquire is the total time spent waiting divided by Acquired: the
 	// average over all acquires, those that did not wait counting as zero.
 	AvgAcquire time.Duration
-	// AcquireWait is the distribution of the most recent waits (up to 1024
-	// samples), over the acquires counted in Waited.
+	// AcquireWait is the distribution of the most recent waits, over the
+	// acquires counted in Waited.
 	AcquireWait Latency
+	// HoldTime is the distribution of recent lease durations, acquire to
+	// release. It is sampled: one lease in 64 per connection is timed (every
+	// lease when Config.LeakThreshold is set).
+	HoldTime Latency
+	// DialTime is the distribution of recent successful dials.
+	DialTime Latency
 }
 
 // CloseCounts counts closed connections by CloseReason.
@@ -79,10 +87,15 @@ type CloseCounts struct {
 	Idle, Lifetime, Health, Reset, Destroy, PoolClosed, Leaked uint64
 }
 
-// Latency summarizes a window of recent duration samples.
+// Latency summarizes the most recent samples (up to 1024) of a duration.
 type Latency struct {
-	Samples       int // samples in the window
-	P50, P99, Max time.Duration
+	Count   uint64 // samples ever recorded
+	Samples int    // samples in the window the quantiles cover
+	P50     time.Duration
+	P90     time.Duration
+	P99     time.Duration
+	P999    time.Duration
+	Max     time.Duration
 }
 
 // Stats returns a snapshot of the pool's statistics. It reads atomics only:
@@ -137,17 +150,24 @@ func (p *Pool[T]) Stats() Stats {
 	if s.Acquired > 0 {
 		s.AvgAcquire = time.Duration(p.st.waitNanos.Load() / int64(s.Acquired))
 	}
-	s.AcquireWait = latency(p.waits)
+	s.HeldTooLong = p.st.heldTooLong.Load()
+	buf := make([]time.Duration, 0, latencySamples)
+	s.AcquireWait = latency(p.waits, buf)
+	s.HoldTime = latency(p.holds, buf)
+	s.DialTime = latency(p.dials, buf)
 	return s
 }
 
-func latency(r *ring.Ring[time.Duration]) Latency {
-	samples := r.Snapshot(make([]time.Duration, 0, r.Size()))
+func latency(r *ring.Ring[time.Duration], buf []time.Duration) Latency {
+	samples := r.Snapshot(buf)
 	slices.Sort(samples)
 	return Latency{
+		Count:   r.Count(),
 		Samples: len(samples),
 		P50:     ring.Quantile(samples, 0.50),
+		P90:     ring.Quantile(samples, 0.90),
 		P99:     ring.Quantile(samples, 0.99),
+		P999:    ring.Quantile(samples, 0.999),
 		Max:     ring.Quantile(samples, 1),
 	}
 }
