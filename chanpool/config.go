@@ -105,7 +105,8 @@ type Config[T any] struct {
 
 	// HealthCheckAfter is the idle time after which an acquired connection
 	// is checked with HealthCheck. Default 1s; None checks on every
-	// acquire. Ignored without HealthCheck.
+	// acquire, except of a connection handed straight from its dial.
+	// Ignored without HealthCheck.
 	HealthCheckAfter time.Duration
 	// CheckTimeout bounds each HealthCheck and Reset call. Default 1s; None
 	// for no bound.

@@ -36,6 +36,9 @@ type conn[T any] struct {
 	// doomed is set by the evictor when the connection is past its
 	// lifetime; the next holder to touch it closes it instead of reusing it.
 	doomed atomic.Bool
+	// diedLeased is set when a forced Close closes the connection under its
+	// holder, so that the holder's Release says ErrClosed, not misuse.
+	diedLeased atomic.Bool
 	// lastUsed is the Unix-nanosecond time the connection was last handed
 	// back. It is stamped on every release only when health checks need it;
 	// otherwise the evictor updates it when it sees the use count move.

@@ -177,7 +177,7 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 		select {
 		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
-			if h, ok := p.lease(ctx, t); ok {
+			if h, ok := p.lease(ctx, t, false); ok {
 				return h, nil
 			}
 			continue
@@ -200,7 +200,7 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 		select {
 		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
-			if h, ok := p.lease(ctx, t); ok {
+			if h, ok := p.lease(ctx, t, false); ok {
 				return h, nil
 			}
 			continue
@@ -281,14 +281,14 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 				p.abandon(req)
 				req, dialed = nil, nil
 			}
-			if h, ok := p.lease(ctx, t); ok {
+			if h, ok := p.lease(ctx, t, false); ok {
 				return h, nil
 			}
 		case r := <-dialed:
 			if r.err != nil {
 				return Conn[T]{}, r.err
 			}
-			if h, ok := p.lease(ctx, r.t); ok {
+			if h, ok := p.lease(ctx, r.t, true); ok {
 				return h, nil
 			}
 			req, dialed = nil, nil
@@ -321,7 +321,8 @@ func (p *Pool[T]) ctxErr(ctx context.Context) error {
 // lease turns a connection taken from the idle list (or fresh from a dial)
 // into a Conn. It returns false when the connection was unusable; it has then
 // been closed (or was already dead) and the caller should look again.
-func (p *Pool[T]) lease(ctx context.Context, t *token[T]) (Conn[T], bool) {
+// fresh says t comes straight from its dial: no health check is needed.
+func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool) (Conn[T], bool) {
 	c := t.c
 	s := c.state.Load()
 	if s&stateMask != stIdle {
@@ -331,7 +332,7 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T]) (Conn[T], bool) {
 		p.kill(c, s, ReasonLifetime)
 		return Conn[T]{}, false
 	}
-	if p.cfg.HealthCheck != nil && !p.healthy(ctx, c) {
+	if p.cfg.HealthCheck != nil && !fresh && !p.healthy(ctx, c) {
 		p.kill(c, s, ReasonHealth)
 		return Conn[T]{}, false
 	}
@@ -420,8 +421,8 @@ func (p *Pool[T]) destroyLease(c *conn[T], gen uint64) error {
 // the lease. A lease ended by a forced Close is not misuse: ErrClosed.
 func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
 	s := c.state.Load()
-	if s>>stateBits == gen && s&stateMask == stDead && p.closed.Load() {
-		return ErrClosed
+	if s>>stateBits == gen && s&stateMask == stDead && c.diedLeased.Load() {
+		return ErrClosed // closed under its holder by a forced Close
 	}
 	p.st.misuse.Inc()
 	if p.log.Enabled(context.Background(), slog.LevelWarn) {
@@ -670,8 +671,11 @@ func (p *Pool[T]) forceClose() int {
 			if s&stateMask == stDead {
 				break
 			}
+			st := s & stateMask
+			leased := st == stBusy || st == stReleasing
+			c.diedLeased.Store(leased) // before the CAS that publishes dead
 			if c.state.CompareAndSwap(s, s&^stateMask|stDead) {
-				if st := s & stateMask; st == stBusy || st == stReleasing {
+				if leased {
 					busy++
 					p.st.destroyedBusy.Inc()
 				}
