@@ -16,6 +16,10 @@ import (
 	"github.com/chanpool/chanpool/internal/ring"
 )
 
+// errOverflow is the panic of a send to a full idle list, which the
+// invariants rule out (see Pool): it would mean a bug in chanpool.
+const errOverflow = "chanpool: idle list overflow: more open connections than MaxConns"
+
 const (
 	// latencySamples is how many recent samples each Stats latency covers.
 	latencySamples = 1024
@@ -51,6 +55,9 @@ type Pool[T any] struct {
 	closed  atomic.Bool    // set once, under mu, when Close begins
 	idleLow atomic.Int64   // lowest len(idle) seen since the evictor last looked
 	stamp   bool           // stamp conn.lastUsed on release (health checks need it)
+	// plainLease and plainRelease say that no HealthCheck, hook, Reset or
+	// stamp is configured, so the fast paths skip them with one test.
+	plainLease, plainRelease bool
 	// holdMask selects the leases whose hold time is measured: those whose
 	// generation has no bit of the mask set (1 in holdSampling per
 	// connection), or every lease when leak detection is on (mask 0).
@@ -131,6 +138,8 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if s.leakThreshold > 0 {
 		p.holdMask = 0
 	}
+	p.plainLease = cfg.HealthCheck == nil && cfg.Hooks.OnAcquire == nil
+	p.plainRelease = cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -165,25 +174,42 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 // goes to the next waiter or to the idle list. On success the caller must
 // end the lease with Conn.Release or Conn.Destroy.
 func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
-	if p.closed.Load() {
-		return Conn[T]{}, ErrClosed
-	}
-	select {
-	case <-ctx.Done():
-		return Conn[T]{}, p.ctxErr(ctx)
-	default:
-	}
-	for {
+	// The fast path: one receive from the idle list. Everything else —
+	// closed pool, done context, an unusable connection, waiting — is
+	// acquireSlow's.
+	if !p.closed.Load() && alive(ctx) {
 		select {
 		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
+			if c := t.c; p.plainLease {
+				s := c.state.Load()
+				next := s + genOne | stBusy
+				if s&stateMask == stIdle && !c.doomed.Load() && (!histograms || (next>>stateBits)&p.holdMask != 0) &&
+					c.state.CompareAndSwap(s, next) {
+					return Conn[T]{t: t, gen: next >> stateBits}, nil
+				}
+			}
 			if h, ok := p.lease(ctx, t, false); ok {
 				return h, nil
 			}
-			continue
 		default:
 		}
-		return p.acquireSlow(ctx)
+	}
+	return p.acquireSlow(ctx)
+}
+
+// alive reports whether ctx is not done yet, cheaply for a context that can
+// never be canceled.
+func alive(ctx context.Context) bool {
+	done := ctx.Done()
+	if done == nil {
+		return true
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
 	}
 }
 
@@ -219,6 +245,26 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 
 // acquireSlow is Acquire after the idle list came up empty.
 func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
+	for {
+		if p.closed.Load() {
+			return Conn[T]{}, ErrClosed
+		}
+		select {
+		case <-ctx.Done():
+			return Conn[T]{}, p.ctxErr(ctx)
+		default:
+		}
+		select {
+		case t := <-p.idle:
+			p.noteIdle(len(p.idle))
+			if h, ok := p.lease(ctx, t, false); ok {
+				return h, nil
+			}
+			continue
+		default:
+		}
+		break
+	}
 	p.noteIdle(0)
 	if p.breakerOpen.Load() {
 		return Conn[T]{}, p.breakerErr()
@@ -337,7 +383,7 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool) (Conn[T], 
 		return Conn[T]{}, false
 	}
 	next := s + genOne | stBusy
-	if (next>>stateBits)&p.holdMask == 0 {
+	if histograms && (next>>stateBits)&p.holdMask == 0 {
 		p.stampLease(c) // a sampled lease, or leak detection is on
 	}
 	if !c.state.CompareAndSwap(s, next) {
@@ -361,8 +407,36 @@ func (p *Pool[T]) noteIdle(n int) {
 	}
 }
 
-// release implements Conn.Release.
+// release implements Conn.Release. The common case — no Reset, no
+// release stamp or hook, a lease not sampled for hold time — is one
+// compare-and-swap and one channel send; the rest is releaseSlow's.
 func (p *Pool[T]) release(t *token[T], gen uint64) error {
+	if !p.plainRelease || (histograms && gen&p.holdMask == 0) {
+		return p.releaseSlow(t, gen)
+	}
+	c := t.c
+	if !c.state.CompareAndSwap(gen<<stateBits|stBusy, gen<<stateBits|stIdle) {
+		return p.notHeld(c, gen, "Release")
+	}
+	if c.doomed.Load() || p.closed.Load() {
+		p.requeue(t, gen<<stateBits|stIdle)
+		return nil
+	}
+	select {
+	case p.idle <- t:
+	default:
+		panic(errOverflow)
+	}
+	// Close sets closed and then drains; a send that raced past the check
+	// above drains what it may have added (see Close).
+	if p.closed.Load() {
+		p.drainIdle()
+	}
+	return nil
+}
+
+// releaseSlow is release with every feature: Reset, stamps, hooks, samples.
+func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	c := t.c
 	busy := gen<<stateBits | stBusy
 	idle := gen<<stateBits | stIdle
@@ -370,7 +444,7 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 		if !c.state.CompareAndSwap(busy, gen<<stateBits|stReleasing) {
 			return p.notHeld(c, gen, "Release")
 		}
-		if gen&p.holdMask == 0 {
+		if histograms && gen&p.holdMask == 0 {
 			p.recordHold(c)
 		}
 		if err := p.check(p.cfg.Reset, context.Background(), c.value); err != nil {
@@ -387,7 +461,7 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 	}
 	// The connection is idle but not yet in the channel: this goroutine
 	// still owns it.
-	if gen&p.holdMask == 0 && p.cfg.Reset == nil {
+	if histograms && gen&p.holdMask == 0 && p.cfg.Reset == nil {
 		p.recordHold(c)
 	}
 	if p.stamp {
@@ -396,15 +470,21 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 	if p.cfg.Hooks.OnRelease != nil {
 		p.cfg.Hooks.OnRelease(c.info())
 	}
+	p.requeue(t, idle)
+	return nil
+}
+
+// requeue puts a released connection, in state idle, back on the idle list,
+// or closes it if it is past its lifetime or the pool is closing.
+func (p *Pool[T]) requeue(t *token[T], idle uint64) {
 	switch {
-	case c.doomed.Load():
-		p.kill(c, idle, ReasonLifetime)
+	case t.c.doomed.Load():
+		p.kill(t.c, idle, ReasonLifetime)
 	case p.closed.Load():
-		p.kill(c, idle, ReasonPoolClosed)
+		p.kill(t.c, idle, ReasonPoolClosed)
 	default:
 		p.put(t)
 	}
-	return nil
 }
 
 // destroyLease implements Conn.Destroy.
@@ -438,7 +518,7 @@ func (p *Pool[T]) put(t *token[T]) {
 	select {
 	case p.idle <- t:
 	default:
-		panic("chanpool: idle list overflow: more open connections than MaxConns")
+		panic(errOverflow)
 	}
 	// Close sets closed and then drains; a put that raced past the closed
 	// check above it drains what it may have added (see Close).
