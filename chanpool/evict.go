@@ -24,7 +24,6 @@ import (
 // evictor is the evictor goroutine's private state.
 type evictor struct {
 	lows []int64 // idle low-water mark of each recent interval, oldest first
-	keep []int   // scratch
 }
 
 // tickers arms the maintenance goroutine's tickers (nil when off). They are

@@ -415,11 +415,12 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 		return p.releaseSlow(t, gen)
 	}
 	c := t.c
-	if !c.state.CompareAndSwap(gen<<stateBits|stBusy, gen<<stateBits|stIdle) {
+	idle := gen << stateBits // | stIdle, which is 0
+	if !c.state.CompareAndSwap(idle|stBusy, idle) {
 		return p.notHeld(c, gen, "Release")
 	}
 	if c.doomed.Load() || p.closed.Load() {
-		p.requeue(t, gen<<stateBits|stIdle)
+		p.requeue(t, idle)
 		return nil
 	}
 	select {
@@ -439,7 +440,7 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	c := t.c
 	busy := gen<<stateBits | stBusy
-	idle := gen<<stateBits | stIdle
+	idle := gen << stateBits // | stIdle, which is 0
 	if p.cfg.Reset != nil {
 		if !c.state.CompareAndSwap(busy, gen<<stateBits|stReleasing) {
 			return p.notHeld(c, gen, "Release")

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestRun runs the whole demo briefly, so `go test -race ./...` checks it for
+// races and goleak checks that the pool and server stop every goroutine.
+func TestRun(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	err := run(options{duration: 300 * time.Millisecond, clients: 8, conns: 2, size: 128}, log)
+	require.NoError(t, err)
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, o := range []options{
+		{duration: 0, clients: 1, conns: 1, size: 1},
+		{duration: time.Second, clients: 0, conns: 1, size: 1},
+		{duration: time.Second, clients: 1, conns: 1, size: maxSize + 1},
+	} {
+		require.Error(t, run(o, log), "options %+v", o)
+	}
+}
