@@ -26,13 +26,26 @@ const (
 	retryMax  = time.Second
 )
 
-// tripwire is one period of the breaker being closed. Its channel is closed
-// when the breaker opens; a new tripwire is armed when it closes again.
-type tripwire struct {
-	tripped chan struct{}
+// alarm wakes every waiting caller at once: its channel is closed when the
+// breaker opens or the pool closes, and a new alarm is armed when the
+// breaker closes again. Waiters select on it next to the idle list; one
+// channel for both events keeps a blocked waiter's select to two shared
+// channels (see wait).
+type alarm struct {
+	ch   chan struct{}
+	rung bool // guarded by Pool.mu
 }
 
-func newTripwire() *tripwire { return &tripwire{tripped: make(chan struct{})} }
+func newAlarm() *alarm { return &alarm{ch: make(chan struct{})} }
+
+// ringLocked wakes every caller waiting on the current alarm. Caller must
+// hold p.mu.
+func (p *Pool[T]) ringLocked() {
+	if a := p.alarm.Load(); !a.rung {
+		a.rung = true
+		close(a.ch)
+	}
+}
 
 // dialFailed records a failed dial and opens the breaker at the threshold.
 func (p *Pool[T]) dialFailed(err error) {
@@ -42,7 +55,7 @@ func (p *Pool[T]) dialFailed(err error) {
 	p.dialFails++
 	if p.set.breakerThreshold > 0 && p.dialFails >= p.set.breakerThreshold && !p.breakerOpen.Load() {
 		p.breakerOpen.Store(true)
-		close(p.trip.Load().tripped)
+		p.ringLocked()
 		p.st.breakerTrips.Inc()
 		p.log.Warn("chanpool: dial breaker open: callers fail fast until a dial succeeds",
 			"consecutive_failures", p.dialFails, "err", err)
@@ -55,7 +68,7 @@ func (p *Pool[T]) dialSucceededLocked() {
 	p.dialFails = 0
 	p.lastDialErr.Store(nil)
 	if p.breakerOpen.Load() {
-		p.trip.Store(newTripwire())
+		p.alarm.Store(newAlarm())
 		p.breakerOpen.Store(false)
 		p.log.Info("chanpool: dial breaker closed: a dial succeeded")
 	}

@@ -44,11 +44,13 @@ const (
 //   - The idle channel never blocks a send: its capacity is MaxConns and it
 //     only ever holds open connections (put).
 //   - No lost wake-up: a caller that finds the pool full registers in
-//     waiting and then tries for a slot again; whoever frees a slot does so
-//     and then reads waiting (refill). Both sides use the slots mutex, so at
-//     least one sees the other: either the caller gets the slot and dials,
-//     or the freer sees the caller and dials for it. Released connections
-//     need no such care: waiters block on the idle channel itself.
+//     waiting and then tries for a slot again (reading open, then the
+//     semaphore); whoever frees a slot lowers open, releases the unit and
+//     then reads waiting (refill). The atomics are sequentially consistent
+//     and the semaphore orders the unit's release, so at least one side sees
+//     the other: either the caller gets the slot and dials, or the freer
+//     sees the caller and dials for it. Released connections need no such
+//     care: waiters block on the idle channel itself.
 type Pool[T any] struct {
 	// Read on every acquire and release.
 	idle    chan *token[T] // the free list, FIFO; cap MaxConns
@@ -84,9 +86,9 @@ type Pool[T any] struct {
 	retry     clock.Timer // pending dial retry after a failure; guarded by mu
 	dialFails int         // consecutive failed dials; guarded by mu
 
-	dialSem     *semaphore.Weighted      // caps concurrent dials at MaxDialing
-	breakerOpen atomic.Bool              // written under mu (breaker.go)
-	trip        atomic.Pointer[tripwire] // current breaker period; replaced under mu
+	dialSem     *semaphore.Weighted   // caps concurrent dials at MaxDialing
+	breakerOpen atomic.Bool           // written under mu (breaker.go)
+	alarm       atomic.Pointer[alarm] // wakes all waiters (breaker.go); replaced under mu
 
 	closing chan struct{}   // closed when Close begins
 	changed chan struct{}   // signaled (non-blocking) when a slot frees during Close
@@ -147,7 +149,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
 	}
 	p.idleLow.Store(int64(s.maxConns))
-	p.trip.Store(newTripwire())
+	p.alarm.Store(newAlarm())
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if s.evictionInterval > 0 || s.leakThreshold > 0 {
 		evictT, leakT := p.tickers()
@@ -269,7 +271,7 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 	if p.breakerOpen.Load() {
 		return Conn[T]{}, p.breakerErr()
 	}
-	start := p.clock.Now()
+	start := p.clock.Mono()
 	var req *dialReq[T]
 	if p.waiting.Load() == 0 && p.trySlot() {
 		// Under MaxConns and nobody queued: dial for this caller, but keep
@@ -298,7 +300,7 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 	}
 	h, err := p.wait(ctx, req)
 	if err == nil {
-		d := p.clock.Since(start)
+		d := p.clock.Mono() - start
 		p.st.waited.Inc()
 		p.st.waitNanos.Add(int64(d))
 		p.waits.Add(d)
@@ -313,7 +315,7 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	if req != nil {
 		dialed = req.ch
 	}
-	tripped := p.trip.Load().tripped
+	alarm := p.alarm.Load().ch
 	var timeout <-chan time.Time
 	if p.set.acquireTimeout > 0 {
 		t := p.getTimer(p.set.acquireTimeout)
@@ -350,11 +352,11 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 				return Conn[T]{}, fmt.Errorf("%w (after %v; last dial error: %w)", ErrAcquireTimeout, p.set.acquireTimeout, err)
 			}
 			return Conn[T]{}, ErrAcquireTimeout
-		case <-p.closing:
+		case <-alarm:
 			p.abandon(req)
-			return Conn[T]{}, ErrClosed
-		case <-tripped:
-			p.abandon(req)
+			if p.closed.Load() {
+				return Conn[T]{}, ErrClosed
+			}
 			return Conn[T]{}, p.breakerErr()
 		}
 	}
@@ -576,9 +578,12 @@ func (p *Pool[T]) closeValue(v T, id uint64, reason CloseReason) {
 	}
 }
 
-// trySlot takes a unit of slots if one is free.
+// trySlot takes a unit of slots if one is free. The atomic pre-check keeps
+// callers of a full pool off the semaphore's mutex; open never exceeds the
+// units held (it rises after TryAcquire and falls before Release), so it
+// turns away only callers the semaphore would turn away too.
 func (p *Pool[T]) trySlot() bool {
-	if !p.slots.TryAcquire(1) {
+	if p.open.Load() >= int64(p.set.maxConns) || !p.slots.TryAcquire(1) {
 		return false
 	}
 	p.open.Inc()
@@ -677,6 +682,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 	}
 	p.closed.Store(true)
 	close(p.closing)
+	p.ringLocked()
 	if p.retry != nil && p.retry.Stop() {
 		p.wg.Done() // the retry will not run
 	}

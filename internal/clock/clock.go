@@ -14,6 +14,10 @@ type Clock interface {
 	Now() time.Time
 	// Since returns the time elapsed since t.
 	Since(t time.Time) time.Duration
+	// Mono returns the time elapsed since a fixed origin of the clock's
+	// choosing, for measuring intervals. It reads the clock once, where Now
+	// reads both the wall and the monotonic clock.
+	Mono() time.Duration
 	// NewTimer returns a timer that sends the current time on its channel
 	// once, after at least d.
 	NewTimer(d time.Duration) Timer

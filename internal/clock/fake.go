@@ -19,10 +19,11 @@ var fakeStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // and are sent to without blocking, and after Stop or Reset returns no value
 // from the previous arming is received.
 type Fake struct {
-	mu    sync.Mutex
-	now   time.Time
-	seq   uint64    // arming counter: breaks deadline ties in arming order
-	armed timerHeap // armed timers and tickers, earliest deadline first
+	mu     sync.Mutex
+	now    time.Time
+	origin time.Time // Mono's zero: the start time
+	seq    uint64    // arming counter: breaks deadline ties in arming order
+	armed  timerHeap // armed timers and tickers, earliest deadline first
 	// changed is closed and cleared whenever len(armed) changes. It is nil
 	// until a BlockUntil call needs to wait.
 	changed chan struct{}
@@ -34,7 +35,7 @@ var _ Clock = (*Fake)(nil)
 func NewFake() *Fake { return NewFakeAt(fakeStart) }
 
 // NewFakeAt returns a Fake that starts at t.
-func NewFakeAt(t time.Time) *Fake { return &Fake{now: t} }
+func NewFakeAt(t time.Time) *Fake { return &Fake{now: t, origin: t} }
 
 // Now returns the fake's current time.
 func (f *Fake) Now() time.Time {
@@ -45,6 +46,9 @@ func (f *Fake) Now() time.Time {
 
 // Since returns f.Now().Sub(t).
 func (f *Fake) Since(t time.Time) time.Duration { return f.Now().Sub(t) }
+
+// Mono returns the fake time elapsed since the Fake was made.
+func (f *Fake) Mono() time.Duration { return f.Now().Sub(f.origin) }
 
 // NewTimer returns a timer due at Now()+d. A timer with d <= 0 is due at
 // once and fires on the next Advance, including Advance(0).

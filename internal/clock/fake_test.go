@@ -152,3 +152,10 @@ func TestFakeUndrainedChannelsDoNotBlock(t *testing.T) {
 	assert.Equal(t, at(ms), v, "timer value")
 	tk.Stop()
 }
+
+func TestFakeMono(t *testing.T) {
+	f := clock.NewFake()
+	assert.Equal(t, time.Duration(0), f.Mono())
+	f.Advance(3 * time.Second)
+	assert.Equal(t, 3*time.Second, f.Mono(), "Mono moves with Advance")
+}

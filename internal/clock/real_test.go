@@ -95,3 +95,11 @@ func TestRealStop(t *testing.T) {
 		assert.False(t, ok, "stopped ticker ticked")
 	})
 }
+
+func TestRealMonoIsMonotonic(t *testing.T) {
+	c := clock.Real()
+	a := c.Mono()
+	b := c.Mono()
+	assert.GreaterOrEqual(t, b, a)
+	assert.Greater(t, a, time.Duration(0), "time has passed since the origin")
+}

@@ -1,0 +1,764 @@
+package chanpool_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/atomic"
+
+	"github.com/chanpool/chanpool/chanpool"
+)
+
+// These tests run a real TCP server on a loopback port, in the test process,
+// and pool real net.Conns to it: they use real time, kept short with small
+// timeouts, and wait for events on channels or by bounded polling, never by
+// sleeping. Bounds on durations are generous: they must hold on a loaded
+// two-core machine under -race.
+
+// frameSize is the size of a request, and of its reply, on the echo server.
+const frameSize = 8
+
+// echoServer is a TCP server on a loopback port that answers every
+// frameSize-byte request with the same bytes. It tracks its connections, so
+// a test can kill it (listener and every connection), restart it on the same
+// port, close one connection's server side, or have it close connections
+// that stay idle, as databases and load balancers do.
+type echoServer struct {
+	t    testing.TB
+	addr string
+	// idleTimeout, if set, makes the server close a connection on which no
+	// request arrived for that long.
+	idleTimeout time.Duration
+
+	mu    sync.Mutex
+	ln    net.Listener          // nil while down
+	conns map[net.Conn]struct{} // server sides still open
+	// wg counts the accept loop and the connection handlers. The accept
+	// loop adds the handlers while it holds a unit itself, so Add never
+	// races with a Wait on a zero counter.
+	wg sync.WaitGroup
+
+	changed    chan struct{} // signaled (buffer 1, never blocks) when conns changes
+	accepted   atomic.Int64
+	idleClosed atomic.Int64 // connections closed for idleness
+}
+
+// newEchoServer starts a server on 127.0.0.1:0 and kills it when the test
+// ends.
+func newEchoServer(t testing.TB, idleTimeout time.Duration) *echoServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &echoServer{
+		t:           t,
+		addr:        ln.Addr().String(),
+		idleTimeout: idleTimeout,
+		conns:       make(map[net.Conn]struct{}),
+		changed:     make(chan struct{}, 1),
+	}
+	s.serve(ln)
+	t.Cleanup(s.kill)
+	return s
+}
+
+func (s *echoServer) serve(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ln = ln
+	s.wg.Add(1)
+	go s.acceptLoop(ln)
+}
+
+func (s *echoServer) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return // closed by kill
+		}
+		s.mu.Lock()
+		if s.ln != ln {
+			s.mu.Unlock()
+			c.Close() // killed meanwhile
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.accepted.Inc()
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.signal()
+		go s.handle(c)
+	}
+}
+
+func (s *echoServer) handle(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		c.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.signal()
+	}()
+	var buf [frameSize]byte
+	for {
+		if s.idleTimeout > 0 {
+			if err := c.SetReadDeadline(time.Now().Add(s.idleTimeout)); err != nil {
+				return
+			}
+		}
+		if _, err := io.ReadFull(c, buf[:]); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.idleClosed.Inc()
+			}
+			return
+		}
+		if _, err := c.Write(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
+func (s *echoServer) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// kill closes the listener and every connection, and waits until every
+// goroutine of the server has ended. Killing a server that is down does
+// nothing.
+func (s *echoServer) kill() {
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// restart listens on the server's address again. The port is normally free
+// at once (Go sets SO_REUSEADDR on listeners); a few retries cover the rare
+// case where it is not.
+func (s *echoServer) restart() {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for range 100 {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", s.addr); err == nil {
+			s.serve(ln)
+			return
+		}
+		<-tick.C
+	}
+	s.t.Fatalf("restart on %s: %v", s.addr, err)
+}
+
+// open returns how many server-side connections are open.
+func (s *echoServer) open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// waitOpen waits until exactly want server-side connections are open.
+func (s *echoServer) waitOpen(want int, within time.Duration) error {
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		if s.open() == want {
+			return nil
+		}
+		select {
+		case <-s.changed:
+		case <-deadline.C:
+			return fmt.Errorf("server has %d connections open after %v, want %d", s.open(), within, want)
+		}
+	}
+}
+
+// closePeer closes the server side of the client connection c, waiting for
+// the server to have accepted it first.
+func (s *echoServer) closePeer(c net.Conn) {
+	s.t.Helper()
+	want := c.LocalAddr().String()
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		for sc := range s.conns {
+			if sc.RemoteAddr().String() == want {
+				sc.Close()
+				s.mu.Unlock()
+				return
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.changed:
+		case <-deadline.C:
+			s.t.Fatalf("the server never accepted %s", want)
+		}
+	}
+}
+
+// roundTrip sends n to the echo server on c and checks the reply.
+func roundTrip(c net.Conn, n uint64) error {
+	if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return err
+	}
+	var req, resp [frameSize]byte
+	binary.BigEndian.PutUint64(req[:], n)
+	if _, err := c.Write(req[:]); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, resp[:]); err != nil {
+		return err
+	}
+	if resp != req {
+		return fmt.Errorf("reply %x to request %x: protocol desync", resp, req)
+	}
+	return nil
+}
+
+// waitCheckFails polls chanpool.CheckConn on c, which must be idle, until it
+// reports an error (the peek reads nothing, so polling is harmless). On
+// loopback the first call normally sees the peer's close already; the
+// polling only covers a kernel that delivers it late.
+func waitCheckFails(t testing.TB, c net.Conn) error {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		if err := chanpool.CheckConn(context.Background(), c); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CheckConn still reports %v alive after 5s", c.LocalAddr())
+		}
+		<-tick.C
+	}
+}
+
+// netTracker watches a pool of net.Conns from the outside: what it dialed
+// and closed, which connections passed a liveness check and when, which the
+// pool destroyed, and who holds what.
+type netTracker struct {
+	t     testing.TB
+	start time.Time // times below are offsets from start
+
+	mu        sync.Mutex
+	conns     map[net.Conn]*connRecord
+	destroyed map[uint64]chanpool.CloseReason // ids the pool has closed
+	holder    map[uint64]int                  // id -> client holding it
+	dialed    int
+	closed    int
+}
+
+type connRecord struct {
+	dialStart, dialEnd time.Duration
+	checkedOK          atomic.Int64 // offset of the last passed liveness check
+	closes             atomic.Int64
+}
+
+func newNetTracker(t testing.TB) *netTracker {
+	return &netTracker{
+		t:         t,
+		start:     time.Now(),
+		conns:     make(map[net.Conn]*connRecord),
+		destroyed: make(map[uint64]chanpool.CloseReason),
+		holder:    make(map[uint64]int),
+	}
+}
+
+func (tr *netTracker) now() time.Duration { return time.Since(tr.start) }
+
+// config returns a pool config of net.Conns to addr, checked with
+// chanpool.CheckConn on every acquire, watched by tr.
+func (tr *netTracker) config(addr string) chanpool.Config[net.Conn] {
+	var d net.Dialer
+	return chanpool.Config[net.Conn]{
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			start := tr.now()
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			tr.mu.Lock()
+			tr.conns[c] = &connRecord{dialStart: start, dialEnd: tr.now()}
+			tr.dialed++
+			tr.mu.Unlock()
+			return c, nil
+		},
+		Close: func(c net.Conn) error {
+			tr.record(c).closes.Inc()
+			tr.mu.Lock()
+			tr.closed++
+			tr.mu.Unlock()
+			return c.Close()
+		},
+		HealthCheck: func(ctx context.Context, c net.Conn) error {
+			err := chanpool.CheckConn(ctx, c)
+			if err == nil {
+				tr.record(c).checkedOK.Store(int64(tr.now()))
+			}
+			return err
+		},
+		HealthCheckAfter: chanpool.None,
+		Hooks: chanpool.Hooks{
+			OnDestroy: func(i chanpool.ConnInfo, r chanpool.CloseReason) {
+				tr.mu.Lock()
+				tr.destroyed[i.ID] = r
+				tr.mu.Unlock()
+			},
+		},
+	}
+}
+
+func (tr *netTracker) record(c net.Conn) *connRecord {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	r := tr.conns[c]
+	if r == nil {
+		tr.t.Errorf("connection %v was not dialed by the pool", c.LocalAddr())
+		return &connRecord{}
+	}
+	return r
+}
+
+// own records that client holds h. It fails the test if the pool had
+// already closed that connection, or if another client holds it.
+func (tr *netTracker) own(client int, h chanpool.Conn[net.Conn]) bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	id := h.ID()
+	if r, ok := tr.destroyed[id]; ok {
+		tr.t.Errorf("client %d was handed connection %d, which the pool had closed (%v)", client, id, r)
+		return false
+	}
+	if other, ok := tr.holder[id]; ok {
+		tr.t.Errorf("client %d was handed connection %d, held by client %d", client, id, other)
+		return false
+	}
+	tr.holder[id] = client
+	return true
+}
+
+// disown records that client is about to end its lease on h.
+func (tr *netTracker) disown(client int, h chanpool.Conn[net.Conn]) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if got := tr.holder[h.ID()]; got != client {
+		tr.t.Errorf("client %d ends its lease on %d, held by client %d", client, h.ID(), got)
+	}
+	delete(tr.holder, h.ID())
+}
+
+// checkAllClosed checks that every connection the pool dialed was closed
+// exactly once.
+func (tr *netTracker) checkAllClosed() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	assert.Equal(tr.t, tr.dialed, tr.closed, "connections dialed and closed")
+	for c, r := range tr.conns {
+		assert.Equal(tr.t, int64(1), r.closes.Load(), "closes of %v", c.LocalAddr())
+	}
+}
+
+// sample is one request of a chaos client: an acquire and, if it
+// succeeded, a round trip.
+type sample struct {
+	client     int
+	start, end time.Duration
+	acquired   time.Duration // when Acquire returned
+	err        error         // from Acquire
+	ioErr      error         // from the round trip
+	id         uint64
+	dialStart  time.Duration // of the connection
+	dialEnd    time.Duration
+	checkedOK  time.Duration // the connection's last passed liveness check
+}
+
+func (s sample) ok() bool { return s.err == nil && s.ioErr == nil }
+
+// chaosLoad runs clients goroutines, each doing one request per tick until
+// stop is closed.
+type chaosLoad struct {
+	tr      *netTracker
+	p       *chanpool.Pool[net.Conn]
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	ok      []atomic.Int64 // per client
+	failed  []atomic.Int64 // per client
+	samples [][]sample     // per client; read after wg.Wait
+}
+
+func startLoad(tr *netTracker, p *chanpool.Pool[net.Conn], clients int, every time.Duration) *chaosLoad {
+	l := &chaosLoad{
+		tr:      tr,
+		p:       p,
+		stop:    make(chan struct{}),
+		ok:      make([]atomic.Int64, clients),
+		failed:  make([]atomic.Int64, clients),
+		samples: make([][]sample, clients),
+	}
+	for i := range clients {
+		l.wg.Add(1)
+		go l.client(i, every)
+	}
+	return l
+}
+
+func (l *chaosLoad) client(i int, every time.Duration) {
+	defer l.wg.Done()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for n := uint64(0); ; n++ {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		s := l.request(i, n)
+		l.samples[i] = append(l.samples[i], s)
+		if s.ok() {
+			l.ok[i].Inc()
+		} else {
+			l.failed[i].Inc()
+		}
+	}
+}
+
+func (l *chaosLoad) request(i int, n uint64) sample {
+	tr := l.tr
+	s := sample{client: i, start: tr.now()}
+	h, err := l.p.Acquire(context.Background())
+	s.acquired = tr.now()
+	if err != nil {
+		s.err, s.end = err, s.acquired
+		return s
+	}
+	r := tr.record(h.Value())
+	s.id, s.dialStart, s.dialEnd = h.ID(), r.dialStart, r.dialEnd
+	s.checkedOK = time.Duration(r.checkedOK.Load())
+	owned := tr.own(i, h)
+	s.ioErr = roundTrip(h.Value(), n)
+	s.end = tr.now()
+	if owned {
+		tr.disown(i, h)
+	}
+	if s.ioErr != nil {
+		// A client that saw an I/O error must never hand the connection
+		// back for reuse.
+		err = h.Destroy()
+	} else {
+		err = h.Release()
+	}
+	if err != nil {
+		tr.t.Errorf("client %d: ending the lease on %d: %v", i, s.id, err)
+	}
+	return s
+}
+
+// waitAll polls until cond holds for every client, or fails the test after
+// within.
+func (l *chaosLoad) waitAll(t *testing.T, what string, within time.Duration, cond func(client int) bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done := true
+		for i := range l.ok {
+			done = done && cond(i)
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached within %v", what, within)
+		}
+		<-tick.C
+	}
+}
+
+func (l *chaosLoad) finish() []sample {
+	close(l.stop)
+	l.wg.Wait()
+	var all []sample
+	for _, s := range l.samples {
+		all = append(all, s...)
+	}
+	slices.SortFunc(all, func(a, b sample) int { return int(a.start - b.start) })
+	return all
+}
+
+// TestChaosServerRestart kills the server under load, keeps it down, restarts
+// it on the same port, and checks what the clients saw: no connection known
+// dead handed out, fast clear errors during the outage, recovery within one
+// eviction interval, no connection owned twice, nothing left open.
+//
+// With the dial breaker on (the default), callers fail fast during the
+// outage and the pool notices the restart at its next probe: the probe
+// backoff, up to one second, bounds the recovery, so that subtest runs with
+// a one-second EvictionInterval. With the breaker off every acquire dials,
+// and the first one after the restart succeeds.
+func TestChaosServerRestart(t *testing.T) {
+	t.Run("breaker=on", func(t *testing.T) { chaosRestart(t, chanpool.DefaultBreakerThreshold, time.Second) })
+	t.Run("breaker=off", func(t *testing.T) { chaosRestart(t, chanpool.None, 500*time.Millisecond) })
+}
+
+func chaosRestart(t *testing.T, breakerThreshold int, evictionInterval time.Duration) {
+	skipWithoutPeek(t)
+	const (
+		clients        = 6
+		maxConns       = 4
+		every          = 2 * time.Millisecond // per client
+		acquireTimeout = 200 * time.Millisecond
+		outage         = 300 * time.Millisecond // at least
+		// slack covers scheduling delays on a loaded machine: a hang
+		// would be DialTimeout (2s) or forever.
+		slack = 750 * time.Millisecond
+		// recoverySlack covers the dial and scheduling after the pool
+		// decides to dial again.
+		recoverySlack = 250 * time.Millisecond
+	)
+	srv := newEchoServer(t, 0)
+	tr := newNetTracker(t)
+	cfg := tr.config(srv.addr)
+	cfg.MaxConns = maxConns
+	cfg.MinConns = 2
+	cfg.AcquireTimeout = acquireTimeout
+	cfg.DialTimeout = 2 * time.Second
+	cfg.CheckTimeout = 100 * time.Millisecond
+	cfg.EvictionInterval = evictionInterval
+	cfg.BreakerThreshold = breakerThreshold
+	p, err := chanpool.New(cfg)
+	require.NoError(t, err)
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			_ = p.Close(context.Background())
+		}
+	})
+
+	load := startLoad(tr, p, clients, every)
+	stopped := false
+	defer func() {
+		if !stopped {
+			load.finish()
+		}
+	}()
+	load.waitAll(t, "warm-up: 20 requests per client", 5*time.Second, func(i int) bool { return load.ok[i].Load() >= 20 })
+
+	// Outage: kill the server and keep it down until every client has seen
+	// it fail several times, and for at least outage.
+	killStart := tr.now()
+	srv.kill()
+	killDone := tr.now()
+	failedBefore := make([]int64, clients)
+	for i := range failedBefore {
+		failedBefore[i] = load.failed[i].Load()
+	}
+	load.waitAll(t, "outage: 5 failures per client", 5*time.Second, func(i int) bool {
+		return load.failed[i].Load()-failedBefore[i] >= 5 && tr.now()-killDone >= outage
+	})
+	restartStart := tr.now()
+	srv.restart()
+	restartDone := tr.now()
+	okBefore := make([]int64, clients)
+	for i := range okBefore {
+		okBefore[i] = load.ok[i].Load()
+	}
+	load.waitAll(t, "recovery: 30 requests per client after the restart", 5*time.Second, func(i int) bool {
+		return load.ok[i].Load()-okBefore[i] >= 30
+	})
+	samples := load.finish()
+	stopped = true
+	t.Logf("kill at %v (took %v), down for %v, %d requests", killStart, killDone-killStart, restartStart-killDone, len(samples))
+
+	var (
+		outageErrs, stale, ioErrs int
+		lastFail                  = restartDone
+		errKinds                  = map[string]int{}
+	)
+	for _, s := range samples {
+		// No hang: every acquire ends within its timeout.
+		assert.LessOrEqual(t, s.acquired-s.start, acquireTimeout+slack,
+			"acquire at %v took %v", s.start, s.acquired-s.start)
+		if s.ioErr != nil {
+			ioErrs++
+		}
+		// Handed out after the outage began: a new connection, or one
+		// that passed the liveness check during this acquire.
+		if s.err == nil && s.start >= killDone {
+			fresh := s.dialStart >= killDone
+			checked := s.checkedOK >= s.start
+			assert.True(t, fresh || checked,
+				"request at %v got connection %d dialed at %v, last checked at %v", s.start, s.id, s.dialStart, s.checkedOK)
+			if fresh {
+				assert.GreaterOrEqual(t, s.dialEnd, restartStart, "connection %d dialed during the outage", s.id)
+			}
+		}
+		// During the outage every acquire fails fast with a clear error.
+		if s.start >= killDone && s.end <= restartStart {
+			if s.err == nil {
+				// Only possible if the check ran before the kernel
+				// delivered the server's close: the request itself fails.
+				stale++
+				assert.Error(t, s.ioErr, "request at %v succeeded during the outage", s.start)
+				assert.Less(t, s.dialStart, killStart, "request at %v", s.start)
+				continue
+			}
+			outageErrs++
+			assert.True(t, errors.Is(s.err, chanpool.ErrDial) || errors.Is(s.err, chanpool.ErrAcquireTimeout),
+				"outage acquire at %v: got %v, want ErrDial or ErrAcquireTimeout", s.start, s.err)
+			assert.Contains(t, s.err.Error(), "connection refused", "outage acquire at %v", s.start)
+			errKinds[errKind(s.err)]++
+		}
+		if s.start >= restartDone && !s.ok() {
+			lastFail = max(lastFail, s.end)
+		}
+	}
+	assert.Greater(t, outageErrs, 0, "acquires during the outage")
+	assert.LessOrEqual(t, stale, maxConns, "requests handed a connection whose close was still in flight")
+	t.Logf("outage: %d acquires failed %v; %d requests failed on I/O in all, %d stale conns during the outage", outageErrs, errKinds, ioErrs, stale)
+
+	// Recovery: from the restart until every client has succeeded after the
+	// last failure.
+	recovered := make([]time.Duration, clients)
+	for _, s := range samples {
+		if s.ok() && s.start >= lastFail && recovered[s.client] == 0 {
+			recovered[s.client] = s.end
+		}
+	}
+	full := time.Duration(0)
+	for i, at := range recovered {
+		require.NotZero(t, at, "client %d never succeeded after the restart", i)
+		full = max(full, at-restartDone)
+	}
+	t.Logf("recovery: full service %v after the restart (last failure %v after it); EvictionInterval %v",
+		full, lastFail-restartDone, evictionInterval)
+	assert.LessOrEqual(t, full, evictionInterval+recoverySlack, "recovery time")
+
+	s := p.Stats()
+	t.Logf("stats: created %d, closed %+v, dial errors %d, breaker trips %d, timeouts %d",
+		s.Created, s.Closed, s.DialErrors, s.BreakerTrips, s.Timeouts)
+
+	// Nothing leaks: every connection closed, on both sides.
+	require.NoError(t, p.Close(ctxTimeout(t, 5*time.Second)))
+	closed = true
+	s = p.Stats()
+	assert.Zero(t, s.Total, "open after Close")
+	tr.checkAllClosed()
+	require.NoError(t, srv.waitOpen(0, 5*time.Second), "server side after Close")
+}
+
+// errKind names the sentinel an acquire error wraps, for the log.
+func errKind(err error) string {
+	for _, e := range []error{chanpool.ErrBreakerOpen, chanpool.ErrAcquireTimeout, chanpool.ErrDial} {
+		if errors.Is(err, e) {
+			return strings.TrimPrefix(e.Error(), "chanpool: ")
+		}
+	}
+	return "other"
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestChaosServerClosesIdleConns has the server close connections that sat
+// idle, as databases and load balancers do: the next users must not see it,
+// because the liveness check catches those connections before hand-out.
+func TestChaosServerClosesIdleConns(t *testing.T) {
+	const (
+		clients     = 4
+		requests    = 25 // per client per burst
+		bursts      = 3
+		idleTimeout = 250 * time.Millisecond
+	)
+	skipWithoutPeek(t)
+	srv := newEchoServer(t, idleTimeout)
+	tr := newNetTracker(t)
+	cfg := tr.config(srv.addr)
+	cfg.MaxConns = clients
+	cfg.MinConns = chanpool.None
+	cfg.AcquireTimeout = 2 * time.Second
+	// Well below the server's idle timeout: a connection the server may
+	// have closed is always checked; one in steady use never is.
+	cfg.HealthCheckAfter = 50 * time.Millisecond
+	p, err := chanpool.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+
+	for burst := range bursts {
+		// Every connection the server closed while idle is caught by the
+		// first acquire that meets it.
+		serverClosed := srv.idleClosed.Load()
+		var wg sync.WaitGroup
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := range uint64(requests) {
+					h, err := p.Acquire(context.Background())
+					if !assert.NoError(t, err, "burst %d client %d request %d", burst, i, n) {
+						return
+					}
+					if err := roundTrip(h.Value(), n); err != nil {
+						t.Errorf("burst %d client %d request %d on connection %d: %v", burst, i, n, h.ID(), err)
+						assert.NoError(t, h.Destroy())
+						return
+					}
+					assert.NoError(t, h.Release())
+				}
+			}()
+		}
+		wg.Wait()
+		s := p.Stats()
+		assert.Equal(t, uint64(serverClosed), s.Closed.Health,
+			"burst %d: connections found closed by the liveness check", burst)
+
+		// Idle: wait for the server to close every connection, and for
+		// the client side to see it.
+		require.NoError(t, srv.waitOpen(0, 5*time.Second))
+		tr.mu.Lock()
+		var idle []net.Conn
+		for c, r := range tr.conns {
+			if r.closes.Load() == 0 {
+				idle = append(idle, c)
+			}
+		}
+		tr.mu.Unlock()
+		for _, c := range idle {
+			waitCheckFails(t, c)
+		}
+		t.Logf("burst %d: %d connections open after it, all closed by the server while idle", burst, len(idle))
+	}
+	s := p.Stats()
+	assert.Equal(t, uint64(bursts*clients*requests), s.Acquired)
+	assert.GreaterOrEqual(t, s.Closed.Health, uint64(clients), "connections caught closed")
+	assert.Positive(t, srv.idleClosed.Load())
+}
