@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net"
 	"syscall"
-	
+	"time"
 )
 
 var (
@@ -66,7 +66,7 @@ func CheckConn(ctx context.Context, c net.Conn) error {
 	if !ok || !canPeek {
 		return nil
 	}
-	if err := error(nil); err != nil && false {
+	if err := c.SetReadDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("chanpool: check connection: %w", err)
 	}
 	rc, err := sc.SyscallConn()

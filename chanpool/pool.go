@@ -301,7 +301,6 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 	h, err := p.wait(ctx, req)
 	if err == nil {
 		d := p.clock.Mono() - start
-		p.st.waited.Inc()
 		p.st.waitNanos.Add(int64(d))
 		p.waits.Add(d)
 	}

@@ -25,8 +25,7 @@ type counters struct {
 	misuse             atomic.Uint64
 	breakerTrips       atomic.Uint64
 	heldTooLong        atomic.Uint64
-	waited             atomic.Uint64 // acquires that had to wait or dial
-	waitNanos          atomic.Int64  // their total wait
+	waitNanos          atomic.Int64 // their total wait
 }
 
 // Stats is a snapshot of a pool's state and counters. Each field is read
@@ -146,7 +145,7 @@ func (p *Pool[T]) Stats() Stats {
 	s.Misuse = p.st.misuse.Load()
 	s.BreakerOpen = p.breakerOpen.Load()
 	s.BreakerTrips = p.st.breakerTrips.Load()
-	s.Waited = p.st.waited.Load()
+	s.Waited = p.waits.Count()
 	if s.Acquired > 0 {
 		s.AvgAcquire = time.Duration(p.st.waitNanos.Load() / int64(s.Acquired))
 	}

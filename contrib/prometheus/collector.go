@@ -1,0 +1,226 @@
+package chanpoolprom
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chanpool/chanpool/chanpool"
+)
+
+// StatsSource is what a Collector reads. Every *chanpool.Pool[T] satisfies
+// it, whatever its T.
+type StatsSource interface {
+	// Stats returns a snapshot of the pool's statistics. The Collector calls
+	// it once per Collect, possibly from several goroutines at once.
+	Stats() chanpool.Stats
+}
+
+// Collector is a prometheus.Collector that exports a pool's Stats: gauges
+// for the connections and waiting callers, counters for the pool's events,
+// and quantile gauges for its wait, hold and dial latencies. See the package
+// documentation for the list of metrics.
+//
+// Each Collect reads Stats once; the Collector keeps no other state, so it is
+// safe for concurrent use, and every scrape sees the pool as it is then. The
+// zero value is not usable: create Collectors with NewCollector.
+type Collector struct {
+	src       StatsSource
+	values    []value
+	closed    *prometheus.Desc // counter, label reason
+	latencies []latency
+}
+
+// value is one metric whose sample is a single number from Stats.
+type value struct {
+	desc *prometheus.Desc
+	typ  prometheus.ValueType
+	get  func(*chanpool.Stats) float64
+}
+
+// latency is one chanpool.Latency: its quantiles and its sample count.
+type latency struct {
+	quantiles *prometheus.Desc // gauge, label q
+	samples   *prometheus.Desc // counter
+	get       func(*chanpool.Stats) *chanpool.Latency
+}
+
+// closeReasons maps each chanpool.CloseReason to its field of
+// chanpool.CloseCounts. The label value is the reason's String.
+var closeReasons = []struct {
+	reason chanpool.CloseReason
+	count  func(*chanpool.CloseCounts) uint64
+}{
+	{chanpool.ReasonIdle, func(c *chanpool.CloseCounts) uint64 { return c.Idle }},
+	{chanpool.ReasonLifetime, func(c *chanpool.CloseCounts) uint64 { return c.Lifetime }},
+	{chanpool.ReasonHealth, func(c *chanpool.CloseCounts) uint64 { return c.Health }},
+	{chanpool.ReasonReset, func(c *chanpool.CloseCounts) uint64 { return c.Reset }},
+	{chanpool.ReasonDestroy, func(c *chanpool.CloseCounts) uint64 { return c.Destroy }},
+	{chanpool.ReasonPoolClosed, func(c *chanpool.CloseCounts) uint64 { return c.PoolClosed }},
+	{chanpool.ReasonLeaked, func(c *chanpool.CloseCounts) uint64 { return c.Leaked }},
+}
+
+// quantiles are the values of the q label and the Latency field each one
+// reports. q="1" is the maximum.
+var quantiles = []struct {
+	q   string
+	get func(*chanpool.Latency) time.Duration
+}{
+	{"0.5", func(l *chanpool.Latency) time.Duration { return l.P50 }},
+	{"0.9", func(l *chanpool.Latency) time.Duration { return l.P90 }},
+	{"0.99", func(l *chanpool.Latency) time.Duration { return l.P99 }},
+	{"0.999", func(l *chanpool.Latency) time.Duration { return l.P999 }},
+	{"1", func(l *chanpool.Latency) time.Duration { return l.Max }},
+}
+
+// NewCollector returns a Collector for src, typically a *chanpool.Pool[T].
+// Register it with prometheus.MustRegister or a Registry of your own.
+//
+// Metric names are namespace_subsystem_name, with namespace "chanpool" and
+// no subsystem unless WithNamespace or WithSubsystem say otherwise. An
+// invalid name or constant label is reported when the Collector is
+// registered: Register returns the error (MustRegister panics with it).
+// NewCollector panics if src is nil.
+func NewCollector(src StatsSource, opts ...Option) *Collector {
+	if src == nil {
+		panic("chanpoolprom: NewCollector with a nil StatsSource")
+	}
+	o := options{namespace: "chanpool"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(o.namespace, o.subsystem, name), help, labels, o.constLabels)
+	}
+	gauge := func(name, help string, get func(*chanpool.Stats) float64) value {
+		return value{desc(name, help), prometheus.GaugeValue, get}
+	}
+	counter := func(name, help string, get func(*chanpool.Stats) uint64) value {
+		return value{desc(name, help), prometheus.CounterValue, func(s *chanpool.Stats) float64 { return float64(get(s)) }}
+	}
+	lat := func(name, quantilesHelp, samplesHelp string, get func(*chanpool.Stats) *chanpool.Latency) latency {
+		return latency{desc(name+"_seconds", quantilesHelp, "q"), desc(name+"_samples_total", samplesHelp), get}
+	}
+	return &Collector{
+		src: src,
+		values: []value{
+			// Gauges.
+			gauge("max_connections", "Config.MaxConns in force: the most connections, open plus dialing, the pool allows.",
+				func(s *chanpool.Stats) float64 { return float64(s.MaxConns) }),
+			gauge("min_connections", "Config.MinConns in force: the connections the pool keeps open even when idle.",
+				func(s *chanpool.Stats) float64 { return float64(s.MinConns) }),
+			gauge("connections", "Open connections plus dials in flight; never more than max_connections.",
+				func(s *chanpool.Stats) float64 { return float64(s.Total) }),
+			gauge("idle_connections", "Open connections in the idle list, ready to be acquired.",
+				func(s *chanpool.Stats) float64 { return float64(s.Idle) }),
+			gauge("busy_connections", "Connections leased to callers.",
+				func(s *chanpool.Stats) float64 { return float64(s.Busy) }),
+			gauge("dialing_connections", "Dials in flight.",
+				func(s *chanpool.Stats) float64 { return float64(s.Dialing) }),
+			gauge("waiting_clients", "Callers waiting in Acquire for a connection.",
+				func(s *chanpool.Stats) float64 { return float64(s.Waiting) }),
+			gauge("breaker_open", "1 while the dial breaker is open (Acquire fails fast with ErrBreakerOpen when no connection is idle), else 0.",
+				func(s *chanpool.Stats) float64 { return bit(s.BreakerOpen) }),
+
+			// Counters.
+			counter("acquires_total", "Leases granted by Acquire and TryAcquire.",
+				func(s *chanpool.Stats) uint64 { return s.Acquired }),
+			counter("releases_total", "Leases ended by Conn.Release.",
+				func(s *chanpool.Stats) uint64 { return s.Released }),
+			counter("destroyed_busy_total", "Leases ended by Conn.Destroy, or by a forced Close that closed the connection under its holder.",
+				func(s *chanpool.Stats) uint64 { return s.DestroyedBusy }),
+			counter("connections_created_total", "Connections dialed successfully.",
+				func(s *chanpool.Stats) uint64 { return s.Created }),
+			counter("acquire_waits_total", "Acquires that found no idle connection and waited for a release or a dial, then got a connection.",
+				func(s *chanpool.Stats) uint64 { return s.Waited }),
+			counter("acquire_timeouts_total", "Acquire calls that failed with ErrAcquireTimeout.",
+				func(s *chanpool.Stats) uint64 { return s.Timeouts }),
+			counter("acquire_canceled_total", "Acquire calls ended by their context while waiting.",
+				func(s *chanpool.Stats) uint64 { return s.Canceled }),
+			counter("acquire_exhausted_total", "Acquire calls rejected with ErrExhausted because Config.MaxWaiting callers were already waiting.",
+				func(s *chanpool.Stats) uint64 { return s.Exhausted }),
+			counter("dial_errors_total", "Failed dials.",
+				func(s *chanpool.Stats) uint64 { return s.DialErrors }),
+			counter("close_errors_total", "Config.Close calls that failed or panicked.",
+				func(s *chanpool.Stats) uint64 { return s.CloseErrors }),
+			counter("misuse_total", "Release or Destroy calls through a handle that does not hold the lease (ignored by the pool).",
+				func(s *chanpool.Stats) uint64 { return s.Misuse }),
+			counter("breaker_trips_total", "Times the dial breaker opened.",
+				func(s *chanpool.Stats) uint64 { return s.BreakerTrips }),
+			counter("held_too_long_total", "Leases reported for outliving Config.LeakThreshold (always 0 while it is unset).",
+				func(s *chanpool.Stats) uint64 { return s.HeldTooLong }),
+		},
+		closed: desc("connections_closed_total",
+			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy).",
+			"reason"),
+		latencies: []latency{
+			lat("acquire_wait",
+				`Quantile q of how long the most recent acquires that had to wait (see acquire_waits_total) waited, over up to 1024 of them; q="1" is their maximum. Absent until the first such acquire.`,
+				"Acquire waits timed: one per acquire counted in acquire_waits_total. acquire_wait_seconds covers the most recent 1024.",
+				func(s *chanpool.Stats) *chanpool.Latency { return &s.AcquireWait }),
+			lat("hold",
+				`Quantile q of recent lease durations, acquire to release, over up to 1024 sampled leases; q="1" is their maximum. One lease in 64 per connection is sampled, every lease when Config.LeakThreshold is set. Absent until the first sample.`,
+				"Lease durations timed (the sampled leases). hold_seconds covers the most recent 1024.",
+				func(s *chanpool.Stats) *chanpool.Latency { return &s.HoldTime }),
+			lat("dial",
+				`Quantile q of the duration of recent successful dials, over up to 1024 of them; q="1" is their maximum. Absent until the first dial.`,
+				"Successful dials timed. dial_seconds covers the most recent 1024.",
+				func(s *chanpool.Stats) *chanpool.Latency { return &s.DialTime }),
+		},
+	}
+}
+
+// Describe sends the descriptors of every metric the Collector exports. It
+// implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, v := range c.values {
+		ch <- v.desc
+	}
+	ch <- c.closed
+	for _, l := range c.latencies {
+		ch <- l.quantiles
+		ch <- l.samples
+	}
+}
+
+// Collect reads the pool's Stats once and sends its metrics. It implements
+// prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.src.Stats()
+	for _, v := range c.values {
+		ch <- metric(v.desc, v.typ, v.get(&s))
+	}
+	for _, r := range closeReasons {
+		ch <- metric(c.closed, prometheus.CounterValue, float64(r.count(&s.Closed)), r.reason.String())
+	}
+	for _, l := range c.latencies {
+		lt := l.get(&s)
+		ch <- metric(l.samples, prometheus.CounterValue, float64(lt.Count))
+		if lt.Samples == 0 {
+			// No data: an absent series, not a latency of zero.
+			continue
+		}
+		for _, q := range quantiles {
+			ch <- metric(l.quantiles, prometheus.GaugeValue, q.get(lt).Seconds(), q.q)
+		}
+	}
+}
+
+// metric is prometheus.MustNewConstMetric without the panic: a descriptor
+// that failed to build (an invalid name or label) becomes an invalid metric,
+// which fails the scrape with the error instead of crashing it. A registry
+// rejects such a Collector before it ever collects.
+func metric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(d, err)
+	}
+	return m
+}
+
+func bit(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

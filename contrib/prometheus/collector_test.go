@@ -1,0 +1,361 @@
+package chanpoolprom_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chanpool/chanpool/chanpool"
+	chanpoolprom "github.com/chanpool/chanpool/contrib/prometheus"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/fixed.prom from the collector's output")
+
+// TestCollectFixedStats pins the whole exposition — names, help, types,
+// labels and values — for Stats with a different number in every field, so
+// that a field exported under the wrong name shows up here.
+func TestCollectFixedStats(t *testing.T) {
+	const golden = "testdata/fixed.prom"
+	c := chanpoolprom.NewCollector(&fakeSource{stats: fixedStats},
+		chanpoolprom.WithConstLabels(prometheus.Labels{"pool": "db"}))
+	if *update {
+		reg := prometheus.NewPedanticRegistry()
+		require.NoError(t, reg.Register(c))
+		rec := httptest.NewRecorder()
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		require.NoError(t, os.WriteFile(golden, rec.Body.Bytes(), 0o644))
+	}
+	want, err := os.Open(golden)
+	require.NoError(t, err)
+	defer want.Close()
+	assert.NoError(t, testutil.CollectAndCompare(c, want))
+}
+
+func TestLint(t *testing.T) {
+	for name, stats := range map[string]chanpool.Stats{
+		"fixed": fixedStats,
+		"zero":  {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := chanpoolprom.NewCollector(&fakeSource{stats: stats},
+				chanpoolprom.WithConstLabels(prometheus.Labels{"pool": "db"}))
+			problems, err := testutil.CollectAndLint(c)
+			require.NoError(t, err)
+			assert.Empty(t, problems)
+		})
+	}
+}
+
+// A latency without samples has no quantile series: a quantile of 0 would
+// read as "instant" on a dashboard.
+func TestNoSamplesNoQuantiles(t *testing.T) {
+	stats := fixedStats
+	stats.DialTime = chanpool.Latency{}
+	c := chanpoolprom.NewCollector(&fakeSource{stats: stats})
+	want := `
+# HELP chanpool_dial_samples_total Successful dials timed. dial_seconds covers the most recent 1024.
+# TYPE chanpool_dial_samples_total counter
+chanpool_dial_samples_total 0
+`
+	assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
+		"chanpool_dial_seconds", "chanpool_dial_samples_total"))
+	assert.Equal(t, 5, testutil.CollectAndCount(c, "chanpool_hold_seconds"), "hold quantiles, which have samples")
+}
+
+// Every CloseReason the pool knows has its series, so that a reason added
+// to chanpool cannot go missing from the export unnoticed.
+func TestCloseReasonsCovered(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(chanpoolprom.NewCollector(&fakeSource{stats: fixedStats})))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]bool{}
+	for _, mf := range mfs {
+		if mf.GetName() != "chanpool_connections_closed_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" {
+					got[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	var n int
+	for r := chanpool.CloseReason(0); r.String() != "unknown"; r++ {
+		assert.True(t, got[r.String()], "reason %q (CloseReason %d) not exported", r, r)
+		n++
+	}
+	assert.Len(t, got, n, "exported reasons: got %v", got)
+}
+
+func TestCollectReadsStatsOnce(t *testing.T) {
+	src := &fakeSource{stats: fixedStats}
+	c := chanpoolprom.NewCollector(src)
+	ch := make(chan prometheus.Metric, 100)
+	c.Collect(ch)
+	close(ch)
+	assert.Equal(t, int64(1), src.calls.Load(), "Stats calls per Collect")
+	assert.Equal(t, 46, len(ch), "metrics per Collect") // 21 one-number metrics, 7 close reasons, 3 × (5 quantiles + count)
+}
+
+// A real pool, in a synctest bubble so that every duration is exact: the
+// dial takes 10ms (so does the first acquire, which waits for it) and the
+// one timed lease lasts 5ms.
+func TestRealPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, chanpool.Config[*conn]{
+			Dial: func(context.Context) (*conn, error) {
+				time.Sleep(10 * time.Millisecond)
+				return &conn{}, nil
+			},
+			MaxConns:       1,
+			AcquireTimeout: time.Second,
+			LeakThreshold:  time.Hour, // times every lease's hold, not one in 64
+		})
+		ctx := t.Context()
+
+		c1, err := p.Acquire(ctx) // dials, waits 10ms
+		require.NoError(t, err)
+		time.Sleep(5 * time.Millisecond)
+		require.NoError(t, c1.Release())
+
+		c2, err := p.Acquire(ctx) // idle: no wait
+		require.NoError(t, err)
+		_, err = p.Acquire(ctx) // nothing idle, no room to dial
+		require.ErrorIs(t, err, chanpool.ErrAcquireTimeout)
+		require.NoError(t, c2.Destroy())                      // not timed: holds end with Release
+		require.ErrorIs(t, c2.Release(), chanpool.ErrNotHeld) // misuse
+
+		want := `
+# HELP chanpool_acquires_total Leases granted by Acquire and TryAcquire.
+# TYPE chanpool_acquires_total counter
+chanpool_acquires_total 2
+# HELP chanpool_releases_total Leases ended by Conn.Release.
+# TYPE chanpool_releases_total counter
+chanpool_releases_total 1
+# HELP chanpool_destroyed_busy_total Leases ended by Conn.Destroy, or by a forced Close that closed the connection under its holder.
+# TYPE chanpool_destroyed_busy_total counter
+chanpool_destroyed_busy_total 1
+# HELP chanpool_connections_created_total Connections dialed successfully.
+# TYPE chanpool_connections_created_total counter
+chanpool_connections_created_total 1
+# HELP chanpool_acquire_waits_total Acquires that found no idle connection and waited for a release or a dial, then got a connection.
+# TYPE chanpool_acquire_waits_total counter
+chanpool_acquire_waits_total 1
+# HELP chanpool_acquire_timeouts_total Acquire calls that failed with ErrAcquireTimeout.
+# TYPE chanpool_acquire_timeouts_total counter
+chanpool_acquire_timeouts_total 1
+# HELP chanpool_misuse_total Release or Destroy calls through a handle that does not hold the lease (ignored by the pool).
+# TYPE chanpool_misuse_total counter
+chanpool_misuse_total 1
+# HELP chanpool_connections Open connections plus dials in flight; never more than max_connections.
+# TYPE chanpool_connections gauge
+chanpool_connections 0
+# HELP chanpool_max_connections Config.MaxConns in force: the most connections, open plus dialing, the pool allows.
+# TYPE chanpool_max_connections gauge
+chanpool_max_connections 1
+# HELP chanpool_acquire_wait_seconds Quantile q of how long the most recent acquires that had to wait (see acquire_waits_total) waited, over up to 1024 of them; q="1" is their maximum. Absent until the first such acquire.
+# TYPE chanpool_acquire_wait_seconds gauge
+chanpool_acquire_wait_seconds{q="0.5"} 0.01
+chanpool_acquire_wait_seconds{q="0.9"} 0.01
+chanpool_acquire_wait_seconds{q="0.99"} 0.01
+chanpool_acquire_wait_seconds{q="0.999"} 0.01
+chanpool_acquire_wait_seconds{q="1"} 0.01
+# HELP chanpool_hold_samples_total Lease durations timed (the sampled leases). hold_seconds covers the most recent 1024.
+# TYPE chanpool_hold_samples_total counter
+chanpool_hold_samples_total 1
+# HELP chanpool_hold_seconds Quantile q of recent lease durations, acquire to release, over up to 1024 sampled leases; q="1" is their maximum. One lease in 64 per connection is sampled, every lease when Config.LeakThreshold is set. Absent until the first sample.
+# TYPE chanpool_hold_seconds gauge
+chanpool_hold_seconds{q="0.5"} 0.005
+chanpool_hold_seconds{q="0.9"} 0.005
+chanpool_hold_seconds{q="0.99"} 0.005
+chanpool_hold_seconds{q="0.999"} 0.005
+chanpool_hold_seconds{q="1"} 0.005
+# HELP chanpool_dial_seconds Quantile q of the duration of recent successful dials, over up to 1024 of them; q="1" is their maximum. Absent until the first dial.
+# TYPE chanpool_dial_seconds gauge
+chanpool_dial_seconds{q="0.5"} 0.01
+chanpool_dial_seconds{q="0.9"} 0.01
+chanpool_dial_seconds{q="0.99"} 0.01
+chanpool_dial_seconds{q="0.999"} 0.01
+chanpool_dial_seconds{q="1"} 0.01
+`
+		c := chanpoolprom.NewCollector(p)
+		assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
+			"chanpool_acquires_total", "chanpool_releases_total", "chanpool_destroyed_busy_total",
+			"chanpool_connections_created_total", "chanpool_acquire_waits_total",
+			"chanpool_acquire_timeouts_total", "chanpool_misuse_total",
+			"chanpool_connections", "chanpool_max_connections",
+			"chanpool_acquire_wait_seconds", "chanpool_hold_samples_total", "chanpool_hold_seconds",
+			"chanpool_dial_seconds"))
+
+		// Closing the pool counts as closes, and the Collector keeps
+		// reporting the closed pool.
+		require.NoError(t, p.Close(context.Background()))
+		want = `
+# HELP chanpool_connections_closed_total Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy).
+# TYPE chanpool_connections_closed_total counter
+chanpool_connections_closed_total{reason="destroy"} 1
+chanpool_connections_closed_total{reason="health"} 0
+chanpool_connections_closed_total{reason="idle"} 0
+chanpool_connections_closed_total{reason="leaked"} 0
+chanpool_connections_closed_total{reason="lifetime"} 0
+chanpool_connections_closed_total{reason="pool_closed"} 0
+chanpool_connections_closed_total{reason="reset"} 0
+`
+		assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want), "chanpool_connections_closed_total"))
+	})
+}
+
+// Scrapes run concurrently with acquires and with each other (run with
+// -race); once the load stops, the counters add up.
+func TestConcurrentScrapes(t *testing.T) {
+	const workers, rounds = 4, 200
+	p := newPool(t, chanpool.Config[*conn]{MaxConns: 2})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(chanpoolprom.NewCollector(p))
+
+	var load, scrapers sync.WaitGroup
+	done := make(chan struct{})
+	for range 2 {
+		scrapers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := reg.Gather(); err != nil {
+					t.Errorf("Gather: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for range workers {
+		load.Go(func() {
+			for range rounds {
+				c, err := p.Acquire(context.Background())
+				if err != nil {
+					t.Errorf("Acquire: %v", err)
+					return
+				}
+				if err := c.Release(); err != nil {
+					t.Errorf("Release: %v", err)
+					return
+				}
+			}
+		})
+	}
+	load.Wait()
+	close(done)
+	scrapers.Wait()
+
+	want := `
+# HELP chanpool_acquires_total Leases granted by Acquire and TryAcquire.
+# TYPE chanpool_acquires_total counter
+chanpool_acquires_total 800
+# HELP chanpool_releases_total Leases ended by Conn.Release.
+# TYPE chanpool_releases_total counter
+chanpool_releases_total 800
+# HELP chanpool_busy_connections Connections leased to callers.
+# TYPE chanpool_busy_connections gauge
+chanpool_busy_connections 0
+`
+	assert.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"chanpool_acquires_total", "chanpool_releases_total", "chanpool_busy_connections"))
+}
+
+// Two pools on one registry, told apart by a constant label.
+func TestTwoPoolsOneRegistry(t *testing.T) {
+	db, cache := newPool(t, chanpool.Config[*conn]{}), newPool(t, chanpool.Config[*conn]{})
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(chanpoolprom.NewCollector(db,
+		chanpoolprom.WithConstLabels(prometheus.Labels{"pool": "db"}))))
+	require.NoError(t, reg.Register(chanpoolprom.NewCollector(cache,
+		chanpoolprom.WithConstLabels(prometheus.Labels{"pool": "cache"}))))
+
+	for range 3 {
+		c, err := db.Acquire(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, c.Release())
+	}
+	want := `
+# HELP chanpool_acquires_total Leases granted by Acquire and TryAcquire.
+# TYPE chanpool_acquires_total counter
+chanpool_acquires_total{pool="cache"} 0
+chanpool_acquires_total{pool="db"} 3
+`
+	assert.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "chanpool_acquires_total"))
+
+	// The same pool label again is a conflict, reported by Register.
+	err := reg.Register(chanpoolprom.NewCollector(cache,
+		chanpoolprom.WithConstLabels(prometheus.Labels{"pool": "cache"})))
+	var already prometheus.AlreadyRegisteredError
+	assert.True(t, errors.As(err, &already), "second collector with pool=cache: got %v, want AlreadyRegisteredError", err)
+}
+
+func TestNamespaceAndSubsystem(t *testing.T) {
+	all := testutil.CollectAndCount(chanpoolprom.NewCollector(&fakeSource{stats: fixedStats}))
+	for _, tc := range []struct {
+		opts []chanpoolprom.Option
+		name string
+	}{
+		{nil, "chanpool_max_connections"},
+		{[]chanpoolprom.Option{chanpoolprom.WithSubsystem("db")}, "chanpool_db_max_connections"},
+		{[]chanpoolprom.Option{chanpoolprom.WithNamespace("myapp"), chanpoolprom.WithSubsystem("db")}, "myapp_db_max_connections"},
+		{[]chanpoolprom.Option{chanpoolprom.WithNamespace("")}, "max_connections"},
+	} {
+		c := chanpoolprom.NewCollector(&fakeSource{stats: fixedStats}, tc.opts...)
+		assert.Equal(t, 1, testutil.CollectAndCount(c, tc.name), "series named %s", tc.name)
+		assert.Equal(t, all, testutil.CollectAndCount(c), "all series, with %s", tc.name)
+	}
+}
+
+// WithConstLabels copies its map: changing it afterwards changes nothing.
+func TestConstLabelsCopied(t *testing.T) {
+	labels := prometheus.Labels{"pool": "db"}
+	c := chanpoolprom.NewCollector(&fakeSource{stats: fixedStats}, chanpoolprom.WithConstLabels(labels))
+	labels["pool"] = "changed"
+	want := `
+# HELP chanpool_max_connections Config.MaxConns in force: the most connections, open plus dialing, the pool allows.
+# TYPE chanpool_max_connections gauge
+chanpool_max_connections{pool="db"} 10
+`
+	assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want), "chanpool_max_connections"))
+}
+
+// Bad names and labels fail Register with an error, not a panic.
+func TestInvalidNamesFailRegister(t *testing.T) {
+	for name, opt := range map[string]chanpoolprom.Option{
+		"reserved label":  chanpoolprom.WithConstLabels(prometheus.Labels{"__name__": "x"}),
+		"label not UTF-8": chanpoolprom.WithConstLabels(prometheus.Labels{"\xff": "x"}),
+		"name not UTF-8":  chanpoolprom.WithNamespace("\xff"),
+		"label clash":     chanpoolprom.WithConstLabels(prometheus.Labels{"q": "x"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := chanpoolprom.NewCollector(&fakeSource{stats: fixedStats}, opt)
+			assert.Error(t, prometheus.NewRegistry().Register(c))
+		})
+	}
+}
+
+func TestNilSourcePanics(t *testing.T) {
+	assert.PanicsWithValue(t, "chanpoolprom: NewCollector with a nil StatsSource", func() {
+		chanpoolprom.NewCollector(nil)
+	})
+}
