@@ -64,16 +64,26 @@ func printReport(st chanpool.Stats, ops int64, elapsed time.Duration, acq, rel p
 	fmt.Printf("  acquired=%d released=%d destroyed-busy=%d created=%d destroyed=%d\n",
 		st.Acquired, st.Released, st.DestroyedBusy, st.Created, st.Destroyed)
 	c := st.Closed
-	fmt.Printf("  closed by reason: idle=%d lifetime=%d health=%d reset=%d destroy=%d pool-closed=%d\n",
-		c.Idle, c.Lifetime, c.Health, c.Reset, c.Destroy, c.PoolClosed)
-	fmt.Printf("  timeouts=%d canceled=%d exhausted=%d dial-errors=%d close-errors=%d misuse=%d\n",
-		st.Timeouts, st.Canceled, st.Exhausted, st.DialErrors, st.CloseErrors, st.Misuse)
-	w := st.AcquireWait
-	fmt.Printf("  waited=%d avg-acquire=%v wait window: n=%d p50=%v p99=%v max=%v\n\n",
-		st.Waited, st.AvgAcquire, w.Samples, w.P50, w.P99, w.Max)
+	fmt.Printf("  closed by reason: idle=%d lifetime=%d health=%d reset=%d destroy=%d pool-closed=%d leaked=%d\n",
+		c.Idle, c.Lifetime, c.Health, c.Reset, c.Destroy, c.PoolClosed, c.Leaked)
+	fmt.Printf("  timeouts=%d canceled=%d exhausted=%d dial-errors=%d close-errors=%d misuse=%d held-too-long=%d\n",
+		st.Timeouts, st.Canceled, st.Exhausted, st.DialErrors, st.CloseErrors, st.Misuse, st.HeldTooLong)
+	fmt.Printf("  waited=%d of %d acquires, avg-acquire=%v\n\n", st.Waited, st.Acquired, st.AvgAcquire)
+
+	fmt.Println("pool histograms (most recent samples):")
+	printLatency("acquire wait", st.AcquireWait)
+	printLatency("hold time", st.HoldTime)
+	printLatency("dial time", st.DialTime)
+	fmt.Println()
 
 	fmt.Println("client-measured latency (time.Now around each call; acquire includes queueing for a free connection):")
 	fmt.Printf("  acquire  %v  target < %-5v %s\n", acq, acquireTarget, acq.verdict(acquireTarget))
 	fmt.Printf("  release  %v  target < %-5v %s\n", rel, releaseTarget, rel.verdict(releaseTarget))
 	return acq.n > 0 && rel.n > 0 && acq.p99 < acquireTarget && rel.p99 < releaseTarget
+}
+
+// printLatency prints one of the pool's latency summaries.
+func printLatency(name string, l chanpool.Latency) {
+	fmt.Printf("  %-12s count=%-8d window=%-5d p50=%-10v p90=%-10v p99=%-10v p99.9=%-10v max=%v\n",
+		name, l.Count, l.Samples, l.P50, l.P90, l.P99, l.P999, l.Max)
 }
