@@ -70,12 +70,15 @@ type Pool[T any] struct {
 	clock clock.Clock
 	log   *slog.Logger
 
-	slots    *semaphore.Weighted // one unit per open or dialing connection
-	waitRoom *semaphore.Weighted // one unit per caller waiting for a connection
-	open     atomic.Int64        // units held in slots, mirrored for reading
-	dialing  atomic.Int64        // dials in flight
-	waiting  atomic.Int64        // callers in the waiting room
-	checking atomic.Int64        // HealthCheck and Reset goroutines running
+	slots   *semaphore.Weighted // one unit per open or dialing connection
+	open    atomic.Int64        // units held in slots, mirrored for reading
+	dialing atomic.Int64        // dials in flight
+	// waiting counts the callers in the waiting room, at most MaxWaiting
+	// (enterWaitRoom). A semaphore would do, but its mutex is taken twice
+	// per wait by every waiter: under contention that doubled the cost of a
+	// handoff (BenchmarkContended, 763 → 320 ns/op).
+	waiting  atomic.Int64
+	checking atomic.Int64 // HealthCheck and Reset goroutines running
 
 	// conns is the registry of open connections, indexed by conn.slot. It is
 	// written under mu and read without it by Stats, Conns and the evictor.
@@ -126,7 +129,6 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		clock:    clk,
 		log:      cfg.Logger,
 		slots:    semaphore.NewWeighted(int64(s.maxConns)),
-		waitRoom: semaphore.NewWeighted(int64(s.maxWaiting)),
 		dialSem:  semaphore.NewWeighted(int64(s.maxDialing)),
 		conns:    make([]atomic.Pointer[conn[T]], s.maxConns),
 		free:     make([]int, s.maxConns),
@@ -283,12 +285,10 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 	} else {
 		// Queue behind the callers already waiting: whatever comes next,
 		// released or dialed, goes to the longest waiter.
-		if !p.waitRoom.TryAcquire(1) {
+		if !p.enterWaitRoom() {
 			p.st.exhausted.Inc()
 			return Conn[T]{}, ErrExhausted
 		}
-		defer p.waitRoom.Release(1)
-		p.waiting.Inc()
 		defer p.waiting.Dec()
 		// Check for a slot again now that we are registered as waiting: a
 		// slot freed in between saw no waiter (see the Pool invariants).
@@ -574,6 +574,20 @@ func (p *Pool[T]) closeValue(v T, id uint64, reason CloseReason) {
 		p.log.Warn("chanpool: close failed", "conn", id, "reason", reason.String(), "err", err)
 	} else if p.log.Enabled(context.Background(), slog.LevelDebug) {
 		p.log.Debug("chanpool: closed connection", "conn", id, "reason", reason.String())
+	}
+}
+
+// enterWaitRoom admits the caller to the waiting room, counting it in
+// waiting, unless MaxWaiting callers are already there.
+func (p *Pool[T]) enterWaitRoom() bool {
+	for {
+		n := p.waiting.Load()
+		if n >= int64(p.set.maxWaiting) {
+			return false
+		}
+		if p.waiting.CompareAndSwap(n, n+1) {
+			return true
+		}
 	}
 }
 
