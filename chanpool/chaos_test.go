@@ -518,12 +518,13 @@ func (l *chaosLoad) finish() []sample {
 // eviction interval, no connection owned twice, nothing left open.
 //
 // With the dial breaker on (the default), callers fail fast during the
-// outage and the pool notices the restart at its next probe: the probe
-// backoff, up to one second, bounds the recovery, so that subtest runs with
-// a one-second EvictionInterval. With the breaker off every acquire dials,
-// and the first one after the restart succeeds.
+// outage with ErrBreakerOpen; the breaker probes with backoff, and every
+// eviction run probes too, so the restart is found within one
+// EvictionInterval. With the breaker off, callers queue behind each other
+// during the outage and wait out AcquireTimeout (the error carries the last
+// dial error); recovery then takes at most one AcquireTimeout.
 func TestChaosServerRestart(t *testing.T) {
-	t.Run("breaker=on", func(t *testing.T) { chaosRestart(t, chanpool.DefaultBreakerThreshold, time.Second) })
+	t.Run("breaker=on", func(t *testing.T) { chaosRestart(t, chanpool.DefaultBreakerThreshold, 500*time.Millisecond) })
 	t.Run("breaker=off", func(t *testing.T) { chaosRestart(t, chanpool.None, 500*time.Millisecond) })
 }
 
@@ -635,7 +636,7 @@ func chaosRestart(t *testing.T, breakerThreshold int, evictionInterval time.Dura
 			assert.Contains(t, s.err.Error(), "connection refused", "outage acquire at %v", s.start)
 			errKinds[errKind(s.err)]++
 		}
-		if s.start >= restartDone && !s.ok() {
+		if s.end >= restartDone && !s.ok() {
 			lastFail = max(lastFail, s.end)
 		}
 	}
@@ -697,7 +698,7 @@ func TestChaosServerClosesIdleConns(t *testing.T) {
 		clients     = 4
 		requests    = 25 // per client per burst
 		bursts      = 3
-		idleTimeout = 250 * time.Millisecond
+		idleTimeout = 300 * time.Millisecond
 	)
 	skipWithoutPeek(t)
 	srv := newEchoServer(t, idleTimeout)
@@ -713,10 +714,11 @@ func TestChaosServerClosesIdleConns(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
 
+	caught := 0 // connections the server closed before the last burst
 	for burst := range bursts {
 		// Every connection the server closed while idle is caught by the
-		// first acquire that meets it.
-		serverClosed := srv.idleClosed.Load()
+		// first acquire that meets it (and a burst touches them all).
+		closedBefore := srv.idleClosed.Load()
 		var wg sync.WaitGroup
 		for i := range clients {
 			wg.Add(1)
@@ -737,9 +739,12 @@ func TestChaosServerClosesIdleConns(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		s := p.Stats()
-		assert.Equal(t, uint64(serverClosed), s.Closed.Health,
-			"burst %d: connections found closed by the liveness check", burst)
+		// Normally equal to closedBefore; a connection the server closed
+		// during the burst (a stall of idleTimeout on a loaded machine)
+		// may be caught too.
+		health := int64(p.Stats().Closed.Health)
+		assert.GreaterOrEqual(t, health, closedBefore, "burst %d: connections caught closed by the liveness check", burst)
+		assert.LessOrEqual(t, health, srv.idleClosed.Load(), "burst %d: connections caught closed by the liveness check", burst)
 
 		// Idle: wait for the server to close every connection, and for
 		// the client side to see it.
@@ -756,9 +761,12 @@ func TestChaosServerClosesIdleConns(t *testing.T) {
 			waitCheckFails(t, c)
 		}
 		t.Logf("burst %d: %d connections open after it, all closed by the server while idle", burst, len(idle))
+		if burst < bursts-1 {
+			caught += len(idle)
+		}
 	}
 	s := p.Stats()
 	assert.Equal(t, uint64(bursts*clients*requests), s.Acquired)
-	assert.GreaterOrEqual(t, s.Closed.Health, uint64(clients), "connections caught closed")
-	assert.Positive(t, srv.idleClosed.Load())
+	assert.GreaterOrEqual(t, s.Closed.Health, uint64(caught), "connections caught closed by the liveness check")
+	assert.Positive(t, caught)
 }

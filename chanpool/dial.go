@@ -184,7 +184,9 @@ func (p *Pool[T]) healthy(ctx context.Context, c *conn[T]) bool {
 	if idle := p.clock.Now().UnixNano() - c.lastUsed.Load(); idle <= int64(p.set.healthAfter) && p.set.healthAfter > 0 {
 		return true
 	}
-	if err := p.check(p.cfg.HealthCheck, ctx, c.value); err != nil {
+	// The caller's values, not its cancellation: a caller giving up must not
+	// get a healthy connection destroyed. CheckTimeout still bounds it.
+	if err := p.check(p.cfg.HealthCheck, context.WithoutCancel(ctx), c.value); err != nil {
 		p.log.Warn("chanpool: health check failed; closing connection", "conn", c.id, "err", err)
 		return false
 	}

@@ -149,5 +149,11 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		e.lows[i] = max(0, e.lows[i]-closed)
 	}
 	p.idleLow.Store(int64(len(p.idle)))
-	p.refill()
+	if p.breakerOpen.Load() {
+		// Probe now rather than at the end of the breaker's backoff, so a
+		// backend that came back is found within one EvictionInterval.
+		p.probe()
+	} else {
+		p.refill()
+	}
 }

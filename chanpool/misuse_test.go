@@ -183,3 +183,20 @@ func TestMisuseNeverCorruptsCounts(t *testing.T) {
 	assert.Equal(t, uint64(1), s.Released)
 	assert.Equal(t, 1, s.Idle)
 }
+
+func TestDoneContextDoesNotFailHealthChecks(t *testing.T) {
+	b := &backend{}
+	cfg := b.config()
+	cfg.HealthCheck = func(context.Context, *res) error { return nil }
+	cfg.HealthCheckAfter = chanpool.None
+	p, _ := newPool(t, cfg)
+	require.NoError(t, acquireN(t, p, 1)[0].Release())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if h, err := p.TryAcquire(ctx); err == nil {
+		require.NoError(t, h.Release())
+	}
+	assert.Zero(t, p.Stats().Closed.Health, "a caller giving up does not make a healthy connection unhealthy")
+	assert.Equal(t, 1, p.Stats().Idle)
+}

@@ -33,9 +33,18 @@ var (
 //	cfg.HealthCheck = chanpool.CheckConn
 //
 // It peeks at the socket: nothing waiting means alive and returns nil;
-// end-of-file or a reset returns an error wrapping ErrConnClosedByPeer;
-// waiting bytes return an error wrapping ErrUnreadData and stay unread. A
-// connection closed locally returns an error wrapping net.ErrClosed.
+// end-of-file (the peer closed the connection, or shut down its sending
+// side and will never answer) or a reset returns an error wrapping
+// ErrConnClosedByPeer; waiting bytes return an error wrapping ErrUnreadData
+// and stay unread. A connection closed locally returns an error wrapping
+// net.ErrClosed.
+//
+// The check sees a peer's close only once the kernel has received it: a
+// connection the server closes a moment after the check still reaches the
+// caller, whose first read then fails. So clients must still Destroy a
+// connection on an I/O error, and HealthCheckAfter should sit well below
+// the server's own idle timeout, so that every connection the server may
+// have closed for idleness is checked.
 //
 // The check needs the socket itself, so it returns nil, checking nothing,
 // for a connection that does not implement syscall.Conn (net.Pipe, most
@@ -47,16 +56,19 @@ var (
 // *net.TCPConn is peeked through, which is wrong if the wrapper buffers
 // reads: give such a wrapper its own check.
 //
-// CheckConn clears c's read deadline first (a side effect the next user
-// will not notice: it sets its own). A deadline left by the previous user
-// has usually passed by the time the connection is reused, and the runtime
-// refuses any read on a socket whose deadline has passed, the peek
-// included: without clearing it, every connection idle longer than its last
-// deadline would be reported dead.
+// CheckConn clears c's read deadline first, leaving none. A deadline left
+// by the previous user has usually passed by the time the connection is
+// reused, and the runtime refuses any read on a socket whose deadline has
+// passed, the peek included: without clearing it, every connection idle
+// longer than its last deadline would be reported dead (and the next user's
+// reads would fail the same way).
 //
-// The peek does not block, so ctx is not consulted: a canceled caller must
-// not get a healthy connection destroyed. It must not run while another
-// goroutine reads c, which an idle pooled connection never has.
+// The peek does not block, so ctx is not consulted: a caller giving up must
+// not get a healthy connection destroyed. Nor does the check need a time
+// bound: with CheckConn as the only check (no Config.Reset),
+// Config.CheckTimeout can be None, which saves the pool a goroutine per
+// check. It must not run while another goroutine reads c, which an idle
+// pooled connection never has.
 func CheckConn(ctx context.Context, c net.Conn) error {
 	switch c.(type) {
 	case *tls.Conn, *net.UDPConn, *net.IPConn:

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -88,16 +87,6 @@ func TestCheckConnPeerHalfClosed(t *testing.T) {
 	// answered, so the connection is as good as closed.
 	require.NoError(t, server.CloseWrite())
 	assert.ErrorIs(t, waitCheckFails(t, client), chanpool.ErrConnClosedByPeer)
-}
-
-func TestCheckConnPeerReset(t *testing.T) {
-	skipWithoutPeek(t)
-	client, server := tcpPair(t)
-	require.NoError(t, server.SetLinger(0)) // close with a RST, not a FIN
-	require.NoError(t, server.Close())
-	err := waitCheckFails(t, client)
-	assert.ErrorIs(t, err, chanpool.ErrConnClosedByPeer)
-	assert.ErrorIs(t, err, syscall.ECONNRESET)
 }
 
 func TestCheckConnUnreadDataIsNotConsumed(t *testing.T) {
