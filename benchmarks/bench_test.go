@@ -1,0 +1,95 @@
+package benchmarks_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chanpool/chanpool/benchmarks"
+)
+
+var (
+	sizes   = []int{8, 64}
+	clients = []int{1, 8, 64, 1024}
+)
+
+// BenchmarkAcquireRelease measures one acquire+release cycle with nothing
+// done in between: the pool's own cost, and its handoff cost once clients
+// outnumber connections.
+func BenchmarkAcquireRelease(b *testing.B) {
+	benchGrid(b, sizes, clients, 0)
+}
+
+// BenchmarkHold is BenchmarkAcquireRelease with about 1 µs of CPU work while
+// each connection is held, so that waiting and handoff dominate.
+func BenchmarkHold(b *testing.B) {
+	benchGrid(b, sizes, clients, benchmarks.HoldIters())
+}
+
+// BenchmarkGrowth follows ns/op as the clients waiting on 8 connections go
+// from 8 to 4096.
+func BenchmarkGrowth(b *testing.B) {
+	benchGrid(b, []int{8}, []int{8, 64, 512, 4096}, 0)
+}
+
+func benchGrid(b *testing.B, sizes, clients []int, hold int) {
+	for _, name := range benchmarks.Names {
+		for _, size := range sizes {
+			for _, n := range clients {
+				b.Run(fmt.Sprintf("pool=%s/size=%d/clients=%d", name, size, n), func(b *testing.B) {
+					runClients(b, name, size, n, hold)
+				})
+			}
+		}
+	}
+}
+
+var sink atomic.Uint64
+
+// runClients splits b.N acquire+release cycles across clients goroutines,
+// so that ns/op is the time per cycle of the whole pool. The pool is built
+// and filled, and the goroutines started and parked on start, before the
+// timer starts: neither their creation nor the runtime's first allocations
+// for them count.
+func runClients(b *testing.B, name string, size, clients, hold int) {
+	c, err := benchmarks.New(name, size, clients)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := c.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
+	ctx := context.Background()
+	start := make(chan struct{})
+	errs := make([]error, clients)
+	var wg, ready sync.WaitGroup
+	ready.Add(clients)
+	for i := range clients {
+		ops := b.N / clients
+		if i < b.N%clients {
+			ops++
+		}
+		wg.Go(func() {
+			ready.Done()
+			<-start
+			sum, err := c.Run(ctx, ops, hold)
+			errs[i] = err
+			sink.Add(sum)
+		})
+	}
+	ready.Wait()
+	b.ReportAllocs()
+	b.ResetTimer()
+	close(start)
+	wg.Wait()
+	b.StopTimer()
+	for i, err := range errs {
+		if err != nil {
+			b.Fatalf("client %d: %v", i, err)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+)
+
+// cell identifies one benchmark case, GOMAXPROCS included.
+type cell struct {
+	bench         string // "AcquireRelease", "Hold", "Growth"
+	pool          string
+	size, clients int
+	procs         int
+}
+
+// samples holds every run of one cell, one value per run.
+type samples struct {
+	ns, allocs, bytes []float64
+}
+
+// results is everything parsed from `go test -bench` output.
+type results struct {
+	cells map[cell]*samples
+	cpu   string // the "cpu:" line go test prints
+}
+
+// readResults parses go test -bench output with benchfmt.
+func readResults(path string) (*results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res := &results{cells: map[cell]*samples{}}
+	r := benchfmt.NewReader(f, path)
+	for r.Scan() {
+		rec, ok := r.Result().(*benchfmt.Result)
+		if !ok {
+			continue // syntax errors and unit metadata
+		}
+		if res.cpu == "" {
+			res.cpu = rec.GetConfig("cpu")
+		}
+		c, err := parseName(rec.Name)
+		if err != nil {
+			return nil, err
+		}
+		s := res.cells[c]
+		if s == nil {
+			s = &samples{}
+			res.cells[c] = s
+		}
+		for _, v := range rec.Values {
+			switch v.Unit {
+			case "sec/op": // benchfmt's tidy form of ns/op
+				s.ns = append(s.ns, v.Value*1e9)
+			case "ns/op":
+				s.ns = append(s.ns, v.Value)
+			case "allocs/op":
+				s.allocs = append(s.allocs, v.Value)
+			case "B/op":
+				s.bytes = append(s.bytes, v.Value)
+			}
+		}
+	}
+	if err := r.Err(); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if len(res.cells) == 0 {
+		return nil, fmt.Errorf("%s: no benchmark results", path)
+	}
+	return res, nil
+}
+
+// parseName turns "AcquireRelease/pool=chanpool/size=8/clients=64-2" into a
+// cell.
+func parseName(n benchfmt.Name) (cell, error) {
+	base, parts := n.Parts()
+	c := cell{bench: string(base), procs: 1}
+	for _, p := range parts {
+		s := string(p)
+		if procs, ok := strings.CutPrefix(s, "-"); ok {
+			v, err := strconv.Atoi(procs)
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", n.Full(), err)
+			}
+			c.procs = v
+			continue
+		}
+		k, v, _ := strings.Cut(strings.TrimPrefix(s, "/"), "=")
+		var err error
+		switch k {
+		case "pool":
+			c.pool = v
+		case "size":
+			c.size, err = strconv.Atoi(v)
+		case "clients":
+			c.clients, err = strconv.Atoi(v)
+		}
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", n.Full(), err)
+		}
+	}
+	return c, nil
+}
+
+// ns returns the median ns/op of a cell, and false if it was not run.
+func (r *results) ns(c cell) (float64, bool) {
+	s := r.cells[c]
+	if s == nil || len(s.ns) == 0 {
+		return 0, false
+	}
+	return median(s.ns), true
+}
+
+// allocs returns the largest allocs/op seen in any run of a cell.
+func (r *results) allocs(c cell) (float64, bool) {
+	s := r.cells[c]
+	if s == nil || len(s.allocs) == 0 {
+		return 0, false
+	}
+	return slices.Max(s.allocs), true
+}
+
+// runs returns how many runs a cell has.
+func (r *results) runs(c cell) int {
+	if s := r.cells[c]; s != nil {
+		return len(s.ns)
+	}
+	return 0
+}
+
+func median(xs []float64) float64 {
+	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(xs, &benchmath.DefaultThresholds), 0.95)
+	return sum.Center
+}
