@@ -420,20 +420,7 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 	if !c.state.CompareAndSwap(idle|stBusy, idle) {
 		return p.notHeld(c, gen, "Release")
 	}
-	if c.doomed.Load() || p.closed.Load() {
-		p.requeue(t, idle)
-		return nil
-	}
-	select {
-	case p.idle <- t:
-	default:
-		panic(errOverflow)
-	}
-	// Close sets closed and then drains; a send that raced past the check
-	// above drains what it may have added (see Close).
-	if p.closed.Load() {
-		p.drainIdle()
-	}
+	p.requeue(t, idle)
 	return nil
 }
 
