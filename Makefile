@@ -40,7 +40,7 @@ vet-benchmarks: ## go vet the benchmarks module, if present
 	@if [ -d $(BENCHMARKS) ]; then echo "cd $(BENCHMARKS) && $(GO) vet ./..."; cd $(BENCHMARKS) && $(GO) vet ./...; fi
 
 fuzz: ## long fuzz run of FuzzPool (FUZZTIME, default 10m)
-	$(GO) test -run='^$$' -fuzz='^$(FUZZ_TARGET)$$' -fuzztime=$(LONG_FUZZTIME) ./chanpool
+	$(GO) test -run='^$$' -fuzz='^$(FUZZ_TARGET)$$' -fuzztime=$(LONG_FUZZTIME) -timeout=0 ./chanpool
 
 demo: ## run the TCP echo demo (a few seconds; DEMO_FLAGS="-duration 5s -clients 128")
 	$(GO) run ./examples/echo $(DEMO_FLAGS)
