@@ -226,48 +226,45 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 	if p.closed.Load() {
 		return Conn[T]{}, ErrClosed
 	}
+	if h, ok := p.takeIdle(ctx); ok {
+		return h, nil
+	}
+	p.noteIdle(0)
+	if p.breakerOpen.Load() {
+		return Conn[T]{}, p.breakerErr()
+	}
+	if p.trySlot() {
+		p.startDial(nil)
+	}
+	return Conn[T]{}, ErrNoIdle
+}
+
+// takeIdle leases the first usable connection on the idle list, closing
+// unusable ones on the way. It reports false once the list is empty.
+func (p *Pool[T]) takeIdle(ctx context.Context) (Conn[T], bool) {
 	for {
 		select {
 		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
 			if h, ok := p.lease(ctx, t, false); ok {
-				return h, nil
+				return h, true
 			}
-			continue
 		default:
+			return Conn[T]{}, false
 		}
-		p.noteIdle(0)
-		if p.breakerOpen.Load() {
-			return Conn[T]{}, p.breakerErr()
-		}
-		if p.trySlot() {
-			p.startDial(nil)
-		}
-		return Conn[T]{}, ErrNoIdle
 	}
 }
 
 // acquireSlow is Acquire after the idle list came up empty.
 func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
-	for {
-		if p.closed.Load() {
-			return Conn[T]{}, ErrClosed
-		}
-		select {
-		case <-ctx.Done():
-			return Conn[T]{}, p.ctxErr(ctx)
-		default:
-		}
-		select {
-		case t := <-p.idle:
-			p.noteIdle(len(p.idle))
-			if h, ok := p.lease(ctx, t, false); ok {
-				return h, nil
-			}
-			continue
-		default:
-		}
-		break
+	if p.closed.Load() {
+		return Conn[T]{}, ErrClosed
+	}
+	if !alive(ctx) {
+		return Conn[T]{}, p.ctxErr(ctx)
+	}
+	if h, ok := p.takeIdle(ctx); ok {
+		return h, nil
 	}
 	p.noteIdle(0)
 	if p.breakerOpen.Load() {
