@@ -165,13 +165,13 @@ func (c *Config[T]) settings() (settings, error) {
 	if s.maxConns == 0 {
 		s.maxConns = DefaultMaxConns
 	}
-	if s.minConns, err = count("MinConns", c.MinConns, min(DefaultMinConns, s.maxConns)); err != nil {
+	if s.minConns, err = withDefault("MinConns", c.MinConns, min(DefaultMinConns, s.maxConns)); err != nil {
 		return s, err
 	}
 	if s.minConns > s.maxConns {
 		return s, fmt.Errorf("chanpool: Config.MinConns (%d) exceeds Config.MaxConns (%d)", s.minConns, s.maxConns)
 	}
-	if s.maxWaiting, err = count("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
+	if s.maxWaiting, err = withDefault("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
 		return s, err
 	}
 	if c.MaxDialing < 0 {
@@ -181,7 +181,7 @@ func (c *Config[T]) settings() (settings, error) {
 	if s.maxDialing == 0 {
 		s.maxDialing = min(DefaultMaxDialing, s.maxConns)
 	}
-	if s.breakerThreshold, err = count("BreakerThreshold", c.BreakerThreshold, DefaultBreakerThreshold); err != nil {
+	if s.breakerThreshold, err = withDefault("BreakerThreshold", c.BreakerThreshold, DefaultBreakerThreshold); err != nil {
 		return s, err
 	}
 	for _, d := range []struct {
@@ -200,7 +200,7 @@ func (c *Config[T]) settings() (settings, error) {
 		{"CheckTimeout", c.CheckTimeout, DefaultCheckTimeout, &s.checkTimeout},
 		{"LeakThreshold", c.LeakThreshold, 0, &s.leakThreshold},
 	} {
-		if *d.out, err = duration(d.name, d.in, d.def); err != nil {
+		if *d.out, err = withDefault(d.name, d.in, d.def); err != nil {
 			return s, err
 		}
 	}
@@ -219,29 +219,17 @@ func (c *Config[T]) settings() (settings, error) {
 	return s, nil
 }
 
-// count applies the default and None to a count field.
-func count(name string, v, def int) (int, error) {
+// withDefault applies the default and None to a count or duration field:
+// 0 selects def, None selects 0 (zero, or off), and any other negative value
+// is an error naming the field.
+func withDefault[N int | time.Duration](name string, v, def N) (N, error) {
 	switch {
 	case v == 0:
 		return def, nil
 	case v == None:
 		return 0, nil
 	case v < 0:
-		return 0, fmt.Errorf("chanpool: Config.%s is %d: must not be negative (0 for the default %d, None for zero)", name, v, def)
-	}
-	return v, nil
-}
-
-// duration applies the default and None to a duration field; 0 in the
-// result means off.
-func duration(name string, v, def time.Duration) (time.Duration, error) {
-	switch {
-	case v == 0:
-		return def, nil
-	case v == None:
-		return 0, nil
-	case v < 0:
-		return 0, fmt.Errorf("chanpool: Config.%s is %v: must not be negative (0 for the default %v, None for off)", name, v, def)
+		return 0, fmt.Errorf("chanpool: Config.%s is %v: must not be negative (0 for the default %v, None for zero or off)", name, v, def)
 	}
 	return v, nil
 }
