@@ -386,3 +386,22 @@ func TestErrorsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestAcquireContextCauseIsKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		cfg.MaxConns = 1
+		p, _ := newPool(t, cfg)
+		held := acquireN(t, p, 1)[0]
+
+		ctx, cancel := context.WithCancelCause(context.Background())
+		w := startAcquire(ctx, p)
+		synctest.Wait()
+		cancel(errBoom)
+		o := <-w
+		assert.ErrorIs(t, o.err, context.Canceled, "ctx.Err() is wrapped")
+		assert.ErrorIs(t, o.err, errBoom, "and so is the cause")
+		require.NoError(t, held.Release())
+	})
+}

@@ -358,8 +358,14 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	}
 }
 
+// ctxErr is the error of an Acquire whose context ended: it wraps ctx.Err()
+// and, when the context was canceled with a cause, the cause too.
 func (p *Pool[T]) ctxErr(ctx context.Context) error {
-	return fmt.Errorf("chanpool: acquire: %w", context.Cause(ctx))
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("chanpool: acquire: %w: %w", err, cause)
+	}
+	return fmt.Errorf("chanpool: acquire: %w", err)
 }
 
 // lease turns a connection taken from the idle list (or fresh from a dial)
