@@ -358,14 +358,19 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	}
 }
 
-// ctxErr is the error of an Acquire whose context ended: it wraps ctx.Err()
-// and, when the context was canceled with a cause, the cause too.
+// ctxErr is the error of an Acquire whose context ended.
 func (p *Pool[T]) ctxErr(ctx context.Context) error {
+	return fmt.Errorf("chanpool: acquire: %w", ended(ctx))
+}
+
+// ended is the error of a context that is done: ctx.Err(), and the cause
+// too when the context was canceled with one, both for errors.Is.
+func ended(ctx context.Context) error {
 	err := ctx.Err()
 	if cause := context.Cause(ctx); cause != nil && cause != err {
-		return fmt.Errorf("chanpool: acquire: %w: %w", err, cause)
+		return fmt.Errorf("%w: %w", err, cause)
 	}
-	return fmt.Errorf("chanpool: acquire: %w", err)
+	return err
 }
 
 // lease turns a connection taken from the idle list (or fresh from a dial)
@@ -709,7 +714,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 				p.wg.Wait()
 			}
 			return fmt.Errorf("chanpool: close: %d connections still in use and %d dials still running when the context ended; closed the connections: %w",
-				busy, dialing, context.Cause(ctx))
+				busy, dialing, ended(ctx))
 		}
 	}
 	return p.waitGoroutines(ctx)
@@ -729,7 +734,7 @@ func (p *Pool[T]) waitGoroutines(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("chanpool: close: %d dials and %d checks ignoring their canceled context still running when the context ended: %w",
-			p.dialing.Load(), p.checking.Load(), context.Cause(ctx))
+			p.dialing.Load(), p.checking.Load(), ended(ctx))
 	}
 }
 
