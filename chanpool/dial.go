@@ -115,7 +115,7 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	}
 	p.dialing.Dec()
 	p.st.created.Inc()
-	p.dials.Add(took)
+	p.dials.add(took)
 	if p.log.Enabled(context.Background(), slog.LevelDebug) {
 		p.log.Debug("chanpool: dialed connection", "conn", c.id, "took", took)
 	}

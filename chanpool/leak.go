@@ -50,7 +50,7 @@ func (p *Pool[T]) stampLease(c *conn[T]) {
 // recordHold adds the hold time of c's ending lease, which was stamped.
 func (p *Pool[T]) recordHold(c *conn[T]) {
 	if at := c.leasedAt.Load(); at != 0 {
-		p.holds.Add(time.Duration(p.clock.Now().UnixNano() - at))
+		p.holds.add(time.Duration(p.clock.Now().UnixNano() - at))
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/chanpool/chanpool/internal/clock"
-	"github.com/chanpool/chanpool/internal/ring"
 )
 
 // errOverflow is the panic of a send to a full idle list, which the
@@ -103,9 +102,9 @@ type Pool[T any] struct {
 
 	lastDialErr atomic.Error
 	st          counters
-	waits       *ring.Ring[time.Duration] // acquires that waited
-	holds       *ring.Ring[time.Duration] // sampled leases, acquire to release
-	dials       *ring.Ring[time.Duration] // successful dials
+	waits       *recorder // acquires that waited
+	holds       *recorder // sampled leases, acquire to release
+	dials       *recorder // successful dials
 }
 
 // New validates cfg, applies its defaults and returns a running pool. It
@@ -134,9 +133,9 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		free:     make([]int, s.maxConns),
 		closing:  make(chan struct{}),
 		changed:  make(chan struct{}, 1),
-		waits:    ring.New[time.Duration](latencySamples),
-		holds:    ring.New[time.Duration](latencySamples),
-		dials:    ring.New[time.Duration](latencySamples),
+		waits:    newRecorder(),
+		holds:    newRecorder(),
+		dials:    newRecorder(),
 		holdMask: holdSampling - 1,
 	}
 	if s.leakThreshold > 0 {
@@ -297,9 +296,7 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 	}
 	h, err := p.wait(ctx, req)
 	if err == nil {
-		d := p.clock.Mono() - start
-		p.st.waitNanos.Add(int64(d))
-		p.waits.Add(d)
+		p.waits.add(p.clock.Mono() - start)
 	}
 	return h, err
 }

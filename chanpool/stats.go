@@ -1,12 +1,9 @@
 package chanpool
 
 import (
-	"slices"
 	"time"
 
 	"go.uber.org/atomic"
-
-	"github.com/chanpool/chanpool/internal/ring"
 )
 
 // counters are the pool's cumulative statistics. They are written off the
@@ -86,17 +83,6 @@ type CloseCounts struct {
 	Idle, Lifetime, Health, Reset, Destroy, PoolClosed, Leaked uint64
 }
 
-// Latency summarizes the most recent samples (up to 1024) of a duration.
-type Latency struct {
-	Count   uint64 // samples ever recorded
-	Samples int    // samples in the window the quantiles cover
-	P50     time.Duration
-	P90     time.Duration
-	P99     time.Duration
-	P999    time.Duration
-	Max     time.Duration
-}
-
 // Stats returns a snapshot of the pool's statistics. It reads atomics only:
 // it never blocks and never slows acquirers. It allocates a sample buffer.
 func (p *Pool[T]) Stats() Stats {
@@ -145,30 +131,16 @@ func (p *Pool[T]) Stats() Stats {
 	s.Misuse = p.st.misuse.Load()
 	s.BreakerOpen = p.breakerOpen.Load()
 	s.BreakerTrips = p.st.breakerTrips.Load()
-	s.Waited = p.waits.Count()
-	if s.Acquired > 0 {
-		s.AvgAcquire = time.Duration(p.st.waitNanos.Load() / int64(s.Acquired))
-	}
 	s.HeldTooLong = p.st.heldTooLong.Load()
 	buf := make([]time.Duration, 0, latencySamples)
-	s.AcquireWait = latency(p.waits, buf)
-	s.HoldTime = latency(p.holds, buf)
-	s.DialTime = latency(p.dials, buf)
-	return s
-}
-
-func latency(r *ring.Ring[time.Duration], buf []time.Duration) Latency {
-	samples := r.Snapshot(buf)
-	slices.Sort(samples)
-	return Latency{
-		Count:   r.Count(),
-		Samples: len(samples),
-		P50:     ring.Quantile(samples, 0.50),
-		P90:     ring.Quantile(samples, 0.90),
-		P99:     ring.Quantile(samples, 0.99),
-		P999:    ring.Quantile(samples, 0.999),
-		Max:     ring.Quantile(samples, 1),
+	s.AcquireWait = p.waits.snapshot(buf)
+	s.HoldTime = p.holds.snapshot(buf)
+	s.DialTime = p.dials.snapshot(buf)
+	s.Waited = s.AcquireWait.Count
+	if s.Acquired > 0 {
+		s.AvgAcquire = s.AcquireWait.Sum / time.Duration(s.Acquired)
 	}
+	return s
 }
 
 // sub is a - b, floored at 0 (fields read at different instants may cross).

@@ -95,6 +95,20 @@ func TestAcquireWaitStats(t *testing.T) {
 		assert.Equal(t, 2*time.Second, s.AcquireWait.P99)
 		assert.Equal(t, time.Duration(0), s.AcquireWait.P50)
 		assert.Equal(t, time.Second, s.AvgAcquire, "2s of waiting over 2 acquires")
+		assert.Equal(t, 2*time.Second, s.AcquireWait.Sum)
+		at := func(le time.Duration) uint64 { // cumulative count at bound le
+			for _, b := range s.AcquireWait.Buckets {
+				if b.Le == le {
+					return b.Count
+				}
+			}
+			t.Fatalf("no bucket with bound %v", le)
+			return 0
+		}
+		assert.Equal(t, uint64(1), at(1024), "the dial's zero wait is in the first bucket")
+		assert.Equal(t, uint64(1), at(1<<30), "2s is above 2^30 ns")
+		assert.Equal(t, uint64(2), at(1<<31), "and within 2^31 ns")
+		assert.Equal(t, uint64(2), s.AcquireWait.Buckets[len(s.AcquireWait.Buckets)-1].Count)
 
 		require.NoError(t, o.c.Release())
 		c := acquireN(t, p, 1)[0] // from the idle list: not a wait
