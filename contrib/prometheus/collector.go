@@ -1,6 +1,7 @@
 package chanpoolprom
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,8 +19,9 @@ type StatsSource interface {
 
 // Collector is a prometheus.Collector that exports a pool's Stats: gauges
 // for the connections and waiting callers, counters for the pool's events,
-// and quantile gauges for its wait, hold and dial latencies. See the package
-// documentation for the list of metrics.
+// and for its wait, hold and dial latencies a histogram each plus gauges of
+// their recent quantiles. See the package documentation for the list of
+// metrics.
 //
 // Each Collect reads Stats once; the Collector keeps no other state, so it is
 // safe for concurrent use, and every scrape sees the pool as it is then. The
@@ -38,10 +40,11 @@ type value struct {
 	get  func(*chanpool.Stats) float64
 }
 
-// latency is one chanpool.Latency: its quantiles and its sample count.
+// latency is one chanpool.Latency: a histogram of every sample, and the
+// quantiles of the most recent ones.
 type latency struct {
-	quantiles *prometheus.Desc // gauge, label q
-	samples   *prometheus.Desc // counter
+	histogram *prometheus.Desc // histogram
+	recent    *prometheus.Desc // gauge, label q
 	get       func(*chanpool.Stats) *chanpool.Latency
 }
 
@@ -98,8 +101,14 @@ func NewCollector(src StatsSource, opts ...Option) *Collector {
 	counter := func(name, help string, get func(*chanpool.Stats) uint64) value {
 		return value{desc(name, help), prometheus.CounterValue, func(s *chanpool.Stats) float64 { return float64(get(s)) }}
 	}
-	lat := func(name, quantilesHelp, samplesHelp string, get func(*chanpool.Stats) *chanpool.Latency) latency {
-		return latency{desc(name+"_seconds", quantilesHelp, "q"), desc(name+"_samples_total", samplesHelp), get}
+	lat := func(name, histogramHelp, recentHelp string, get func(*chanpool.Stats) *chanpool.Latency) latency {
+		h := desc(name+"_seconds", histogramHelp)
+		if _, ok := o.constLabels["le"]; ok {
+			// A histogram's buckets carry le themselves; the registry
+			// would not notice the clash, so refuse it here.
+			h = prometheus.NewInvalidDesc(fmt.Errorf("chanpoolprom: constant label %q is reserved for histogram buckets", "le"))
+		}
+		return latency{h, desc(name+"_recent_seconds", recentHelp, "q"), get}
 	}
 	return &Collector{
 		src: src,
@@ -155,16 +164,16 @@ func NewCollector(src StatsSource, opts ...Option) *Collector {
 			"reason"),
 		latencies: []latency{
 			lat("acquire_wait",
-				`Quantile q of how long the most recent acquires that had to wait (see acquire_waits_total) waited, over up to 1024 of them; q="1" is their maximum. Absent until the first such acquire.`,
-				"Acquire waits timed: one per acquire counted in acquire_waits_total. acquire_wait_seconds covers the most recent 1024.",
+				"How long the acquires that found no idle connection waited (see acquire_waits_total), since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.",
+				`Quantile q of how long the most recent acquires that had to wait waited, over up to 1024 of them; q="1" is their maximum. Absent until the first such acquire.`,
 				func(s *chanpool.Stats) *chanpool.Latency { return &s.AcquireWait }),
 			lat("hold",
-				`Quantile q of recent lease durations, acquire to release, over up to 1024 sampled leases; q="1" is their maximum. One lease in 64 per connection is sampled, every lease when Config.LeakThreshold is set. Absent until the first sample.`,
-				"Lease durations timed (the sampled leases). hold_seconds covers the most recent 1024.",
+				"Lease durations, acquire to release, of the sampled leases (one in 64 per connection; every lease when Config.LeakThreshold is set), since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.",
+				`Quantile q of recent lease durations over up to 1024 sampled leases; q="1" is their maximum. Absent until the first sample.`,
 				func(s *chanpool.Stats) *chanpool.Latency { return &s.HoldTime }),
 			lat("dial",
+				"Durations of successful dials since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.",
 				`Quantile q of the duration of recent successful dials, over up to 1024 of them; q="1" is their maximum. Absent until the first dial.`,
-				"Successful dials timed. dial_seconds covers the most recent 1024.",
 				func(s *chanpool.Stats) *chanpool.Latency { return &s.DialTime }),
 		},
 	}
@@ -178,8 +187,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	ch <- c.closed
 	for _, l := range c.latencies {
-		ch <- l.quantiles
-		ch <- l.samples
+		ch <- l.histogram
+		ch <- l.recent
 	}
 }
 
@@ -195,13 +204,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, l := range c.latencies {
 		lt := l.get(&s)
-		ch <- metric(l.samples, prometheus.CounterValue, float64(lt.Count))
+		ch <- histogram(l.histogram, lt)
 		if lt.Samples == 0 {
 			// No data: an absent series, not a latency of zero.
 			continue
 		}
 		for _, q := range quantiles {
-			ch <- metric(l.quantiles, prometheus.GaugeValue, q.get(lt).Seconds(), q.q)
+			ch <- metric(l.recent, prometheus.GaugeValue, q.get(lt).Seconds(), q.q)
 		}
 	}
 }
@@ -212,6 +221,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // rejects such a Collector before it ever collects.
 func metric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
 	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(d, err)
+	}
+	return m
+}
+
+// histogram is a latency's cumulative buckets as a Prometheus histogram;
+// like metric, an error becomes an invalid metric.
+func histogram(d *prometheus.Desc, l *chanpool.Latency) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(l.Buckets))
+	for _, b := range l.Buckets {
+		buckets[b.Le.Seconds()] = b.Count
+	}
+	m, err := prometheus.NewConstHistogram(d, l.Count, l.Sum.Seconds(), buckets)
 	if err != nil {
 		return prometheus.NewInvalidMetric(d, err)
 	}

@@ -46,8 +46,9 @@ func TestCollectFixedStats(t *testing.T) {
 
 func TestLint(t *testing.T) {
 	for name, stats := range map[string]chanpool.Stats{
-		"fixed": fixedStats,
-		"zero":  {},
+		"fixed":    fixedStats,
+		"zero":     {},
+		"new pool": newPool(t, chanpool.Config[*conn]{}).Stats(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := chanpoolprom.NewCollector(&fakeSource{stats: stats},
@@ -59,20 +60,50 @@ func TestLint(t *testing.T) {
 	}
 }
 
-// A latency without samples has no quantile series: a quantile of 0 would
-// read as "instant" on a dashboard.
+// A latency without samples has no recent-quantile series (a quantile of 0
+// would read as "instant" on a dashboard), but its histogram is there, empty,
+// so that rate() over it works from the first scrape.
 func TestNoSamplesNoQuantiles(t *testing.T) {
 	stats := fixedStats
-	stats.DialTime = chanpool.Latency{}
+	stats.DialTime = histogram() // as a pool that never dialed reports it
 	c := chanpoolprom.NewCollector(&fakeSource{stats: stats})
 	want := `
-# HELP chanpool_dial_samples_total Successful dials timed. dial_seconds covers the most recent 1024.
-# TYPE chanpool_dial_samples_total counter
-chanpool_dial_samples_total 0
+# HELP chanpool_dial_seconds Durations of successful dials since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.
+# TYPE chanpool_dial_seconds histogram
+chanpool_dial_seconds_bucket{le="1.024e-06"} 0
+chanpool_dial_seconds_bucket{le="2.048e-06"} 0
+chanpool_dial_seconds_bucket{le="4.096e-06"} 0
+chanpool_dial_seconds_bucket{le="8.192e-06"} 0
+chanpool_dial_seconds_bucket{le="1.6384e-05"} 0
+chanpool_dial_seconds_bucket{le="3.2768e-05"} 0
+chanpool_dial_seconds_bucket{le="6.5536e-05"} 0
+chanpool_dial_seconds_bucket{le="0.000131072"} 0
+chanpool_dial_seconds_bucket{le="0.000262144"} 0
+chanpool_dial_seconds_bucket{le="0.000524288"} 0
+chanpool_dial_seconds_bucket{le="0.001048576"} 0
+chanpool_dial_seconds_bucket{le="0.002097152"} 0
+chanpool_dial_seconds_bucket{le="0.004194304"} 0
+chanpool_dial_seconds_bucket{le="0.008388608"} 0
+chanpool_dial_seconds_bucket{le="0.016777216"} 0
+chanpool_dial_seconds_bucket{le="0.033554432"} 0
+chanpool_dial_seconds_bucket{le="0.067108864"} 0
+chanpool_dial_seconds_bucket{le="0.134217728"} 0
+chanpool_dial_seconds_bucket{le="0.268435456"} 0
+chanpool_dial_seconds_bucket{le="0.536870912"} 0
+chanpool_dial_seconds_bucket{le="1.073741824"} 0
+chanpool_dial_seconds_bucket{le="2.147483648"} 0
+chanpool_dial_seconds_bucket{le="4.294967296"} 0
+chanpool_dial_seconds_bucket{le="8.589934592"} 0
+chanpool_dial_seconds_bucket{le="17.179869184"} 0
+chanpool_dial_seconds_bucket{le="34.359738368"} 0
+chanpool_dial_seconds_bucket{le="68.719476736"} 0
+chanpool_dial_seconds_bucket{le="+Inf"} 0
+chanpool_dial_seconds_sum 0
+chanpool_dial_seconds_count 0
 `
 	assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
-		"chanpool_dial_seconds", "chanpool_dial_samples_total"))
-	assert.Equal(t, 5, testutil.CollectAndCount(c, "chanpool_hold_seconds"), "hold quantiles, which have samples")
+		"chanpool_dial_seconds", "chanpool_dial_recent_seconds"))
+	assert.Equal(t, 5, testutil.CollectAndCount(c, "chanpool_hold_recent_seconds"), "hold quantiles, which have samples")
 }
 
 // Every CloseReason the pool knows has its series, so that a reason added
@@ -110,12 +141,14 @@ func TestCollectReadsStatsOnce(t *testing.T) {
 	c.Collect(ch)
 	close(ch)
 	assert.Equal(t, int64(1), src.calls.Load(), "Stats calls per Collect")
-	assert.Equal(t, 46, len(ch), "metrics per Collect") // 21 one-number metrics, 7 close reasons, 3 × (5 quantiles + count)
+	assert.Equal(t, 46, len(ch), "metrics per Collect") // 21 one-number metrics, 7 close reasons, 3 × (histogram + 5 quantiles)
 }
 
 // A real pool, in a synctest bubble so that every duration is exact: the
 // dial takes 10ms (so does the first acquire, which waits for it) and the
-// one timed lease lasts 5ms.
+// one timed lease lasts 5ms. Each histogram has its one sample from the
+// first bound at or above it on: 2^24 ns (16.8ms) for 10ms, 2^23 ns (8.4ms)
+// for 5ms.
 func TestRealPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPool(t, chanpool.Config[*conn]{
@@ -169,30 +202,123 @@ chanpool_connections 0
 # HELP chanpool_max_connections Config.MaxConns in force: the most connections, open plus dialing, the pool allows.
 # TYPE chanpool_max_connections gauge
 chanpool_max_connections 1
-# HELP chanpool_acquire_wait_seconds Quantile q of how long the most recent acquires that had to wait (see acquire_waits_total) waited, over up to 1024 of them; q="1" is their maximum. Absent until the first such acquire.
-# TYPE chanpool_acquire_wait_seconds gauge
-chanpool_acquire_wait_seconds{q="0.5"} 0.01
-chanpool_acquire_wait_seconds{q="0.9"} 0.01
-chanpool_acquire_wait_seconds{q="0.99"} 0.01
-chanpool_acquire_wait_seconds{q="0.999"} 0.01
-chanpool_acquire_wait_seconds{q="1"} 0.01
-# HELP chanpool_hold_samples_total Lease durations timed (the sampled leases). hold_seconds covers the most recent 1024.
-# TYPE chanpool_hold_samples_total counter
-chanpool_hold_samples_total 1
-# HELP chanpool_hold_seconds Quantile q of recent lease durations, acquire to release, over up to 1024 sampled leases; q="1" is their maximum. One lease in 64 per connection is sampled, every lease when Config.LeakThreshold is set. Absent until the first sample.
-# TYPE chanpool_hold_seconds gauge
-chanpool_hold_seconds{q="0.5"} 0.005
-chanpool_hold_seconds{q="0.9"} 0.005
-chanpool_hold_seconds{q="0.99"} 0.005
-chanpool_hold_seconds{q="0.999"} 0.005
-chanpool_hold_seconds{q="1"} 0.005
-# HELP chanpool_dial_seconds Quantile q of the duration of recent successful dials, over up to 1024 of them; q="1" is their maximum. Absent until the first dial.
-# TYPE chanpool_dial_seconds gauge
-chanpool_dial_seconds{q="0.5"} 0.01
-chanpool_dial_seconds{q="0.9"} 0.01
-chanpool_dial_seconds{q="0.99"} 0.01
-chanpool_dial_seconds{q="0.999"} 0.01
-chanpool_dial_seconds{q="1"} 0.01
+# HELP chanpool_acquire_wait_seconds How long the acquires that found no idle connection waited (see acquire_waits_total), since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.
+# TYPE chanpool_acquire_wait_seconds histogram
+chanpool_acquire_wait_seconds_bucket{le="1.024e-06"} 0
+chanpool_acquire_wait_seconds_bucket{le="2.048e-06"} 0
+chanpool_acquire_wait_seconds_bucket{le="4.096e-06"} 0
+chanpool_acquire_wait_seconds_bucket{le="8.192e-06"} 0
+chanpool_acquire_wait_seconds_bucket{le="1.6384e-05"} 0
+chanpool_acquire_wait_seconds_bucket{le="3.2768e-05"} 0
+chanpool_acquire_wait_seconds_bucket{le="6.5536e-05"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.000131072"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.000262144"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.000524288"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.001048576"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.002097152"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.004194304"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.008388608"} 0
+chanpool_acquire_wait_seconds_bucket{le="0.016777216"} 1
+chanpool_acquire_wait_seconds_bucket{le="0.033554432"} 1
+chanpool_acquire_wait_seconds_bucket{le="0.067108864"} 1
+chanpool_acquire_wait_seconds_bucket{le="0.134217728"} 1
+chanpool_acquire_wait_seconds_bucket{le="0.268435456"} 1
+chanpool_acquire_wait_seconds_bucket{le="0.536870912"} 1
+chanpool_acquire_wait_seconds_bucket{le="1.073741824"} 1
+chanpool_acquire_wait_seconds_bucket{le="2.147483648"} 1
+chanpool_acquire_wait_seconds_bucket{le="4.294967296"} 1
+chanpool_acquire_wait_seconds_bucket{le="8.589934592"} 1
+chanpool_acquire_wait_seconds_bucket{le="17.179869184"} 1
+chanpool_acquire_wait_seconds_bucket{le="34.359738368"} 1
+chanpool_acquire_wait_seconds_bucket{le="68.719476736"} 1
+chanpool_acquire_wait_seconds_bucket{le="+Inf"} 1
+chanpool_acquire_wait_seconds_sum 0.01
+chanpool_acquire_wait_seconds_count 1
+# HELP chanpool_acquire_wait_recent_seconds Quantile q of how long the most recent acquires that had to wait waited, over up to 1024 of them; q="1" is their maximum. Absent until the first such acquire.
+# TYPE chanpool_acquire_wait_recent_seconds gauge
+chanpool_acquire_wait_recent_seconds{q="0.5"} 0.01
+chanpool_acquire_wait_recent_seconds{q="0.9"} 0.01
+chanpool_acquire_wait_recent_seconds{q="0.99"} 0.01
+chanpool_acquire_wait_recent_seconds{q="0.999"} 0.01
+chanpool_acquire_wait_recent_seconds{q="1"} 0.01
+# HELP chanpool_hold_seconds Lease durations, acquire to release, of the sampled leases (one in 64 per connection; every lease when Config.LeakThreshold is set), since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.
+# TYPE chanpool_hold_seconds histogram
+chanpool_hold_seconds_bucket{le="1.024e-06"} 0
+chanpool_hold_seconds_bucket{le="2.048e-06"} 0
+chanpool_hold_seconds_bucket{le="4.096e-06"} 0
+chanpool_hold_seconds_bucket{le="8.192e-06"} 0
+chanpool_hold_seconds_bucket{le="1.6384e-05"} 0
+chanpool_hold_seconds_bucket{le="3.2768e-05"} 0
+chanpool_hold_seconds_bucket{le="6.5536e-05"} 0
+chanpool_hold_seconds_bucket{le="0.000131072"} 0
+chanpool_hold_seconds_bucket{le="0.000262144"} 0
+chanpool_hold_seconds_bucket{le="0.000524288"} 0
+chanpool_hold_seconds_bucket{le="0.001048576"} 0
+chanpool_hold_seconds_bucket{le="0.002097152"} 0
+chanpool_hold_seconds_bucket{le="0.004194304"} 0
+chanpool_hold_seconds_bucket{le="0.008388608"} 1
+chanpool_hold_seconds_bucket{le="0.016777216"} 1
+chanpool_hold_seconds_bucket{le="0.033554432"} 1
+chanpool_hold_seconds_bucket{le="0.067108864"} 1
+chanpool_hold_seconds_bucket{le="0.134217728"} 1
+chanpool_hold_seconds_bucket{le="0.268435456"} 1
+chanpool_hold_seconds_bucket{le="0.536870912"} 1
+chanpool_hold_seconds_bucket{le="1.073741824"} 1
+chanpool_hold_seconds_bucket{le="2.147483648"} 1
+chanpool_hold_seconds_bucket{le="4.294967296"} 1
+chanpool_hold_seconds_bucket{le="8.589934592"} 1
+chanpool_hold_seconds_bucket{le="17.179869184"} 1
+chanpool_hold_seconds_bucket{le="34.359738368"} 1
+chanpool_hold_seconds_bucket{le="68.719476736"} 1
+chanpool_hold_seconds_bucket{le="+Inf"} 1
+chanpool_hold_seconds_sum 0.005
+chanpool_hold_seconds_count 1
+# HELP chanpool_hold_recent_seconds Quantile q of recent lease durations over up to 1024 sampled leases; q="1" is their maximum. Absent until the first sample.
+# TYPE chanpool_hold_recent_seconds gauge
+chanpool_hold_recent_seconds{q="0.5"} 0.005
+chanpool_hold_recent_seconds{q="0.9"} 0.005
+chanpool_hold_recent_seconds{q="0.99"} 0.005
+chanpool_hold_recent_seconds{q="0.999"} 0.005
+chanpool_hold_recent_seconds{q="1"} 0.005
+# HELP chanpool_dial_seconds Durations of successful dials since the pool was made. Buckets are the powers of two from 1.024µs to 68.7s.
+# TYPE chanpool_dial_seconds histogram
+chanpool_dial_seconds_bucket{le="1.024e-06"} 0
+chanpool_dial_seconds_bucket{le="2.048e-06"} 0
+chanpool_dial_seconds_bucket{le="4.096e-06"} 0
+chanpool_dial_seconds_bucket{le="8.192e-06"} 0
+chanpool_dial_seconds_bucket{le="1.6384e-05"} 0
+chanpool_dial_seconds_bucket{le="3.2768e-05"} 0
+chanpool_dial_seconds_bucket{le="6.5536e-05"} 0
+chanpool_dial_seconds_bucket{le="0.000131072"} 0
+chanpool_dial_seconds_bucket{le="0.000262144"} 0
+chanpool_dial_seconds_bucket{le="0.000524288"} 0
+chanpool_dial_seconds_bucket{le="0.001048576"} 0
+chanpool_dial_seconds_bucket{le="0.002097152"} 0
+chanpool_dial_seconds_bucket{le="0.004194304"} 0
+chanpool_dial_seconds_bucket{le="0.008388608"} 0
+chanpool_dial_seconds_bucket{le="0.016777216"} 1
+chanpool_dial_seconds_bucket{le="0.033554432"} 1
+chanpool_dial_seconds_bucket{le="0.067108864"} 1
+chanpool_dial_seconds_bucket{le="0.134217728"} 1
+chanpool_dial_seconds_bucket{le="0.268435456"} 1
+chanpool_dial_seconds_bucket{le="0.536870912"} 1
+chanpool_dial_seconds_bucket{le="1.073741824"} 1
+chanpool_dial_seconds_bucket{le="2.147483648"} 1
+chanpool_dial_seconds_bucket{le="4.294967296"} 1
+chanpool_dial_seconds_bucket{le="8.589934592"} 1
+chanpool_dial_seconds_bucket{le="17.179869184"} 1
+chanpool_dial_seconds_bucket{le="34.359738368"} 1
+chanpool_dial_seconds_bucket{le="68.719476736"} 1
+chanpool_dial_seconds_bucket{le="+Inf"} 1
+chanpool_dial_seconds_sum 0.01
+chanpool_dial_seconds_count 1
+# HELP chanpool_dial_recent_seconds Quantile q of the duration of recent successful dials, over up to 1024 of them; q="1" is their maximum. Absent until the first dial.
+# TYPE chanpool_dial_recent_seconds gauge
+chanpool_dial_recent_seconds{q="0.5"} 0.01
+chanpool_dial_recent_seconds{q="0.9"} 0.01
+chanpool_dial_recent_seconds{q="0.99"} 0.01
+chanpool_dial_recent_seconds{q="0.999"} 0.01
+chanpool_dial_recent_seconds{q="1"} 0.01
 `
 		c := chanpoolprom.NewCollector(p)
 		assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
@@ -200,8 +326,9 @@ chanpool_dial_seconds{q="1"} 0.01
 			"chanpool_connections_created_total", "chanpool_acquire_waits_total",
 			"chanpool_acquire_timeouts_total", "chanpool_misuse_total",
 			"chanpool_connections", "chanpool_max_connections",
-			"chanpool_acquire_wait_seconds", "chanpool_hold_samples_total", "chanpool_hold_seconds",
-			"chanpool_dial_seconds"))
+			"chanpool_acquire_wait_seconds", "chanpool_acquire_wait_recent_seconds",
+			"chanpool_hold_seconds", "chanpool_hold_recent_seconds",
+			"chanpool_dial_seconds", "chanpool_dial_recent_seconds"))
 
 		// Closing the pool counts as closes, and the Collector keeps
 		// reporting the closed pool.
@@ -346,6 +473,7 @@ func TestInvalidNamesFailRegister(t *testing.T) {
 		"label not UTF-8": chanpoolprom.WithConstLabels(prometheus.Labels{"\xff": "x"}),
 		"name not UTF-8":  chanpoolprom.WithNamespace("\xff"),
 		"label clash":     chanpoolprom.WithConstLabels(prometheus.Labels{"q": "x"}),
+		"bucket clash":    chanpoolprom.WithConstLabels(prometheus.Labels{"le": "x"}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := chanpoolprom.NewCollector(&fakeSource{stats: fixedStats}, opt)

@@ -51,13 +51,13 @@
 //	chanpool_breaker_trips_total               times the dial breaker opened                              BreakerTrips
 //	chanpool_held_too_long_total               leases reported for outliving Config.LeakThreshold         HeldTooLong
 //
-//	Latencies (q = "0.5", "0.9", "0.99", "0.999", "1" for the maximum)
-//	chanpool_acquire_wait_seconds{q}           wait of the acquires counted in acquire_waits_total        AcquireWait
-//	chanpool_acquire_wait_samples_total        waits timed, ever                                          AcquireWait.Count
-//	chanpool_hold_seconds{q}                   lease duration, acquire to release (sampled)               HoldTime
-//	chanpool_hold_samples_total                leases timed, ever                                         HoldTime.Count
-//	chanpool_dial_seconds{q}                   duration of successful dials                               DialTime
-//	chanpool_dial_samples_total                dials timed, ever                                          DialTime.Count
+//	Latencies: a histogram of every sample, and gauges of recent quantiles
+//	chanpool_acquire_wait_seconds              histogram of the waits counted in acquire_waits_total      AcquireWait
+//	chanpool_acquire_wait_recent_seconds{q}    quantile q of the most recent waits                        AcquireWait
+//	chanpool_hold_seconds                      histogram of lease durations (sampled)                     HoldTime
+//	chanpool_hold_recent_seconds{q}            quantile q of the most recent lease durations              HoldTime
+//	chanpool_dial_seconds                      histogram of the durations of successful dials             DialTime
+//	chanpool_dial_recent_seconds{q}            quantile q of the most recent dials                        DialTime
 //
 // The reason label of chanpool_connections_closed_total is one of idle
 // (surplus to the load for IdleTimeout), lifetime (past MaxLifetime), health
@@ -72,41 +72,45 @@
 // At rest, acquires_total = releases_total + destroyed_busy_total +
 // busy_connections.
 //
-// # Latencies are quantile gauges, not histograms or summaries
+// # Latencies: histograms, plus recent quantiles as gauges
 //
-// The pool does not keep histogram buckets: for each latency it keeps the
-// most recent samples (up to 1024) and reports their p50, p90, p99, p99.9
-// and maximum, plus how many samples were ever recorded. Buckets cannot be
-// rebuilt from quantiles, so this package exports no Prometheus histogram:
-// the latencies cannot be aggregated across pools or instances with
-// histogram_quantile, and a quantile of one pool is all they tell.
+// The pool keeps each latency two ways, and both are exported.
 //
-// A Prometheus summary would fit the data but for one part: a summary
-// carries the sum of its observations, and the pool does not keep one for
-// hold or dial times. For acquire waits the sum could only be rebuilt as
-// AvgAcquire × Acquired, which is truncated and can move backwards between
-// scrapes — a counter that decreases reads as a reset. Rather than export
-// made-up or unreliable sums, each latency is a gauge named _seconds with a
-// q label for the quantile (not "quantile", which Prometheus reserves for
-// summaries) and a _samples_total counter with the samples' count.
+// The _seconds histograms are the pool's cumulative buckets (Latency.Buckets,
+// Count and Sum), counted since the pool was made. The bucket bounds are the
+// powers of two from 2^10 ns to 2^36 ns: le="1.024e-06" (1.024µs),
+// "2.048e-06", … "68.719476736" (68.7s); a sample above the last bound counts
+// only in +Inf, _count and _sum. They are ordinary Prometheus histograms:
+// rate them, and aggregate them across pools and instances with
+// histogram_quantile(0.99, sum by (le) (rate(chanpool_acquire_wait_seconds_bucket[5m]))).
+// A quantile read from them is only as precise as the buckets: within a
+// factor of two.
 //
-// Read them knowing what they cover:
+// The _recent_seconds gauges are exact quantiles (nearest-rank) of the most
+// recent samples, up to 1024: q is one of "0.5", "0.9", "0.99", "0.999" and
+// "1", the maximum. They complement the histograms where buckets are too
+// coarse, but they are one pool's quantiles and cannot be aggregated: a sum
+// or an average of quantiles is not a quantile. They are gauges, because a
+// Prometheus summary carries its quantiles with the count and sum of the
+// same observations, and the recent window is not the samples that Count and
+// Sum cover. The label is q, not quantile, which Prometheus reserves for
+// summaries. Read them knowing what they cover:
 //
-//   - The quantiles describe the most recent samples, however old: a pool
-//     that has been quiet for an hour still reports the waits of an hour
-//     ago. rate(chanpool_acquire_wait_samples_total[5m]) > 0 says whether
-//     they are fresh.
-//   - The window holds min(_samples_total, 1024) samples, and the
-//     quantiles are nearest-rank: p99.9 is the second largest of 1024
-//     samples, and the maximum of fewer than 1000.
-//   - A latency with no samples yet has no quantile series at all, rather
-//     than quantiles of zero.
-//   - Only acquires that waited are timed (an acquire served from the idle
-//     list is not: timing it would double the cost of the fast path), and
-//     only one lease in 64 per connection is timed for hold time (every
-//     lease when Config.LeakThreshold is set).
+//   - They describe the most recent samples, however old: a pool that has
+//     been quiet for an hour still reports the waits of an hour ago.
+//     rate(chanpool_acquire_wait_seconds_count[5m]) > 0 says whether they
+//     are fresh.
+//   - The window holds min(_count, 1024) samples: p99.9 is the second
+//     largest of 1024 samples, and the maximum of fewer than 1000.
+//   - A latency with no samples yet has no _recent_seconds series at all,
+//     rather than quantiles of zero. Its histogram is there, empty.
+//
+// Only acquires that waited are timed (an acquire served from the idle list
+// is not: timing it would double the cost of the fast path), and only one
+// lease in 64 per connection is timed for hold time (every lease when
+// Config.LeakThreshold is set).
 //
 // Stats.AvgAcquire, the lifetime average wait over all acquires, is not
-// exported: an average since start cannot be rated over a time window, and
-// the total it is computed from is not available to rebuild a counter from.
+// exported: rate(chanpool_acquire_wait_seconds_sum[5m]) /
+// rate(chanpool_acquires_total[5m]) is the same average over a window.
 package chanpoolprom

@@ -46,13 +46,14 @@ func ExampleNewCollector() {
 	rec := httptest.NewRecorder()
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for line := range strings.Lines(rec.Body.String()) {
-		for _, name := range []string{"chanpool_acquires_total", "chanpool_acquire_waits_total", "chanpool_connections_created_total", "chanpool_idle_connections"} {
+		for _, name := range []string{"chanpool_acquires_total", "chanpool_acquire_waits_total", "chanpool_acquire_wait_seconds_count", "chanpool_connections_created_total", "chanpool_idle_connections"} {
 			if strings.HasPrefix(line, name+"{") {
 				fmt.Print(line)
 			}
 		}
 	}
 	// Output:
+	// chanpool_acquire_wait_seconds_count{pool="sessions"} 1
 	// chanpool_acquire_waits_total{pool="sessions"} 1
 	// chanpool_acquires_total{pool="sessions"} 3
 	// chanpool_connections_created_total{pool="sessions"} 1

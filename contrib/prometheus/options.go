@@ -32,8 +32,8 @@ func WithSubsystem(subsystem string) Option {
 // exports. Give each pool registered on the same registry a different value,
 // for instance WithConstLabels(prometheus.Labels{"pool": "db"}): two
 // collectors with identical names and labels conflict, and registering the
-// second fails. The names "q" and "reason" are taken by the collector's own
-// labels. A later WithConstLabels replaces an earlier one. The map is copied.
+// second fails. The names "q", "reason" and "le" are taken by the collector's
+// own labels; using one makes Register fail. A later WithConstLabels replaces an earlier one. The map is copied.
 func WithConstLabels(labels prometheus.Labels) Option {
 	labels = maps.Clone(labels)
 	return func(o *options) { o.constLabels = labels }
