@@ -22,7 +22,6 @@ type counters struct {
 	misuse             atomic.Uint64
 	breakerTrips       atomic.Uint64
 	heldTooLong        atomic.Uint64
-	waitNanos          atomic.Int64 // their total wait
 }
 
 // Stats is a snapshot of a pool's state and counters. Each field is read
