@@ -180,7 +180,14 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 	// The fast path: one receive from the idle list. Everything else —
 	// closed pool, done context, an unusable connection, waiting — is
 	// acquireSlow's.
-	if !p.closed.Load() && alive(ctx) {
+	if done := ctx.Done(); done != nil {
+		select {
+		case <-done:
+			return Conn[T]{}, p.ctxErr(ctx)
+		default:
+		}
+	}
+	if !p.closed.Load() {
 		select {
 		case t := <-p.idle:
 			p.noteIdle(len(p.idle))
