@@ -81,9 +81,7 @@ func TestWaitersAreServedFIFO(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
-		p, _ := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, _, held := fullPool(t, cfg)
 
 		const n = 5
 		waiters := make([]<-chan outcome, n)
@@ -120,10 +118,8 @@ func TestExhaustedWhenWaitingRoomFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
 		cfg.MaxWaiting = 2
-		p, _ := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, _, held := fullPool(t, cfg)
 
 		w1 := startAcquire(context.Background(), p)
 		synctest.Wait()
@@ -149,10 +145,8 @@ func TestAcquireTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
 		cfg.AcquireTimeout = 5 * time.Second
-		p, clk := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, clk, held := fullPool(t, cfg)
 
 		w := startAcquire(context.Background(), p)
 		synctest.Wait()
@@ -178,10 +172,8 @@ func TestAcquireContextEndsWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
 		cfg.AcquireTimeout = time.Hour
-		p, _ := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, _, held := fullPool(t, cfg)
 
 		ctx, cancel := context.WithCancel(context.Background())
 		w := startAcquire(ctx, p)
@@ -391,9 +383,7 @@ func TestAcquireContextCauseIsKept(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
-		p, _ := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, _, held := fullPool(t, cfg)
 
 		ctx, cancel := context.WithCancelCause(context.Background())
 		w := startAcquire(ctx, p)

@@ -101,9 +101,7 @@ func TestBreakerNoneWaitsOutTimeoutWithDialError(t *testing.T) {
 		cfg := breakerConfig(b)
 		cfg.BreakerThreshold = chanpool.None
 		cfg.AcquireTimeout = 5 * time.Second
-		cfg.MaxConns = 1
-		p, clk := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, clk, held := fullPool(t, cfg)
 		w := startAcquire(context.Background(), p)
 		synctest.Wait()
 		b.setFail(errBoom)

@@ -15,9 +15,7 @@ func TestCloseRejectsWaitersAndNewcomersAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
-		p, _ := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0]
+		p, _, held := fullPool(t, cfg)
 		w := startAcquire(context.Background(), p)
 		synctest.Wait()
 

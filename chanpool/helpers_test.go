@@ -127,6 +127,15 @@ func newPool(t *testing.T, cfg chanpool.Config[*res]) (*chanpool.Pool[*res], *cl
 	return p, clk
 }
 
+// fullPool builds a one-connection pool from cfg and leases that
+// connection, so that the next Acquire has to wait.
+func fullPool(t *testing.T, cfg chanpool.Config[*res]) (*chanpool.Pool[*res], *clock.Fake, chanpool.Conn[*res]) {
+	t.Helper()
+	cfg.MaxConns = 1
+	p, clk := newPool(t, cfg)
+	return p, clk, acquireN(t, p, 1)[0]
+}
+
 // acquireN leases n connections, failing the test on error.
 func acquireN(t *testing.T, p *chanpool.Pool[*res], n int) []chanpool.Conn[*res] {
 	t.Helper()

@@ -77,9 +77,7 @@ func TestAcquireWaitStats(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
-		cfg.MaxConns = 1
-		p, clk := newPool(t, cfg)
-		held := acquireN(t, p, 1)[0] // dialed: waited 0 on the fake clock
+		p, clk, held := fullPool(t, cfg) // dialed: waited 0 on the fake clock
 
 		w := startAcquire(context.Background(), p)
 		synctest.Wait()

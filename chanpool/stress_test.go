@@ -228,6 +228,22 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 			tally.released.Inc()
 		}
 	}()
+	// keep takes a leased connection into held, or counts the failure. It
+	// reports false if the connection was already held elsewhere (the
+	// ownership check has failed the test).
+	keep := func(h chanpool.Conn[*res], err error) bool {
+		if err != nil {
+			failures.add(t, err)
+			runtime.Gosched()
+			return true
+		}
+		if !own.take(w, h) {
+			return false
+		}
+		tally.acquired.Inc()
+		held = append(held, h)
+		return true
+	}
 	for {
 		select {
 		case <-stop:
@@ -254,28 +270,13 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 			}
 			h, err := p.Acquire(ctx)
 			cancel()
-			if err != nil {
-				failures.add(t, err)
-				runtime.Gosched()
-				continue
-			}
-			if !own.take(w, h) {
+			if !keep(h, err) {
 				return
 			}
-			tally.acquired.Inc()
-			held = append(held, h)
 		case op < 50: // TryAcquire
-			h, err := p.TryAcquire(context.Background())
-			if err != nil {
-				failures.add(t, err)
-				runtime.Gosched()
-				continue
-			}
-			if !own.take(w, h) {
+			if !keep(p.TryAcquire(context.Background())) {
 				return
 			}
-			tally.acquired.Inc()
-			held = append(held, h)
 		case op < 85: // Release (mostly) or Destroy
 			k := rand.N(len(held))
 			h := held[k]
