@@ -26,25 +26,48 @@ const (
 	retryMax  = time.Second
 )
 
-// alarm wakes every waiting caller at once: its channel is closed when the
-// breaker opens or the pool closes, and a new alarm is armed when the
-// breaker closes again. Waiters select on it next to the idle list; one
-// channel for both events keeps a blocked waiter's select to two shared
-// channels (see wait).
-type alarm struct {
-	ch   chan struct{}
-	rung bool // guarded by Pool.mu
+// The wake-up signal. When the pool closes or the breaker opens, every
+// waiting caller must give up at once. Rather than have each waiter watch a
+// second channel (a select over two channels costs twice a plain receive),
+// the news travels through the idle list itself as a nil token: raise puts
+// it there, and whoever receives it calls signaled, which passes it on for
+// as long as the news holds. Waiters so leave one after another, each
+// waking the next; once nobody waits, the signal stays in the list until a
+// caller or Close takes it. A signal whose news no longer holds (the
+// breaker closed again) is dropped by its next receiver.
+//
+// At most one signal exists: raise sets Pool.signal before sending it and
+// signaled clears it on receipt. The idle channel has room for MaxConns
+// connections and the signal, so sending it never blocks.
+
+// raise puts the wake-up signal in the idle list, unless it is out already.
+func (p *Pool[T]) raise() {
+	if p.signal.CompareAndSwap(false, true) {
+		select {
+		case p.idle <- nil:
+		default:
+			panic(errOverflow)
+		}
+	}
 }
 
-func newAlarm() *alarm { return &alarm{ch: make(chan struct{})} }
-
-// ringLocked wakes every caller waiting on the current alarm. Caller must
-// hold p.mu.
-func (p *Pool[T]) ringLocked() {
-	if a := p.alarm.Load(); !a.rung {
-		a.rung = true
-		close(a.ch)
+// signaled is called by whoever received the wake-up signal. It returns the
+// error a waiting caller should give up with — ErrClosed, or the breaker's
+// error — after passing the signal on to the next receiver, or nil, dropping
+// the signal, if its news no longer holds.
+func (p *Pool[T]) signaled() error {
+	p.signal.Store(false)
+	var err error
+	switch {
+	case p.closed.Load():
+		err = ErrClosed
+	case p.breakerOpen.Load():
+		err = p.breakerErr()
+	default:
+		return nil
 	}
+	p.raise()
+	return err
 }
 
 // dialFailed records a failed dial and opens the breaker at the threshold.
@@ -55,7 +78,7 @@ func (p *Pool[T]) dialFailed(err error) {
 	p.dialFails++
 	if p.set.breakerThreshold > 0 && p.dialFails >= p.set.breakerThreshold && !p.breakerOpen.Load() {
 		p.breakerOpen.Store(true)
-		p.ringLocked()
+		p.raise()
 		p.st.breakerTrips.Inc()
 		p.log.Warn("chanpool: dial breaker open: callers fail fast until a dial succeeds",
 			"consecutive_failures", p.dialFails, "err", err)
@@ -68,7 +91,6 @@ func (p *Pool[T]) dialSucceededLocked() {
 	p.dialFails = 0
 	p.lastDialErr.Store(nil)
 	if p.breakerOpen.Load() {
-		p.alarm.Store(newAlarm())
 		p.breakerOpen.Store(false)
 		p.log.Info("chanpool: dial breaker closed: a dial succeeded")
 	}

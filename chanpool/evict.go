@@ -18,8 +18,9 @@ import (
 // them, oldest-idle first (the front of the channel), never going below
 // MinConns. The check runs every EvictionInterval over the last
 // ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is closed within
-// IdleTimeout + EvictionInterval of the moment it appeared. It costs the
-// acquire path one atomic load.
+// IdleTimeout + EvictionInterval of the moment it appeared. It costs each
+// acquire a len of the idle channel and an atomic load, and only when idle
+// eviction is on (Pool.watchIdle).
 
 // evictor is the evictor goroutine's private state.
 type evictor struct {
@@ -94,7 +95,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 	}
 
 	// The surplus: the smallest low-water mark over the IdleTimeout window.
-	low := min(p.idleLow.Load(), int64(len(p.idle)))
+	low := min(p.idleLow.Load(), int64(p.idleLen()))
 	if len(e.lows) == window {
 		copy(e.lows, e.lows[1:])
 		e.lows = e.lows[:window-1]
@@ -123,6 +124,10 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			n = 0
 			continue
 		}
+		if t == nil {
+			defer p.signaled() // after the loop, which would meet it again
+			continue
+		}
 		c := t.c
 		s := c.state.Load()
 		switch {
@@ -148,7 +153,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 	for i := range e.lows {
 		e.lows[i] = max(0, e.lows[i]-closed)
 	}
-	p.idleLow.Store(int64(len(p.idle)))
+	p.idleLow.Store(int64(p.idleLen()))
 	if p.breakerOpen.Load() {
 		// Probe now rather than at the end of the breaker's backoff, so a
 		// backend that came back is found within one EvictionInterval.

@@ -40,8 +40,9 @@ const (
 //     or the pool in transit (state idle, not in the channel), or whoever
 //     moved it to dead. Every move between owners is a channel operation or
 //     a compare-and-swap on conn.state (see conn.go).
-//   - The idle channel never blocks a send: its capacity is MaxConns and it
-//     only ever holds open connections (put).
+//   - The idle channel never blocks a send: its capacity is MaxConns+1 and
+//     it only ever holds open connections (put) and at most one wake-up
+//     signal (raise).
 //   - No lost wake-up: a caller that finds the pool full registers in
 //     waiting and then tries for a slot again (reading open, then the
 //     semaphore); whoever frees a slot lowers open, releases the unit and
@@ -52,10 +53,16 @@ const (
 //     care: waiters block on the idle channel itself.
 type Pool[T any] struct {
 	// Read on every acquire and release.
-	idle    chan *token[T] // the free list, FIFO; cap MaxConns
-	closed  atomic.Bool    // set once, under mu, when Close begins
-	idleLow atomic.Int64   // lowest len(idle) seen since the evictor last looked
-	stamp   bool           // stamp conn.lastUsed on release (health checks need it)
+	// idle is the free list, FIFO, of capacity MaxConns+1: the open
+	// connections nobody holds, and at most one nil, the wake-up signal
+	// (see raise).
+	idle    chan *token[T]
+	closed  atomic.Bool  // set once, under mu, when Close begins
+	idleLow atomic.Int64 // lowest idle count seen since the evictor last looked
+	// watchIdle says that acquires must lower idleLow: eviction by idle
+	// time is on.
+	watchIdle bool
+	stamp     bool // stamp conn.lastUsed on release (health checks need it)
 	// plainLease and plainRelease say that no HealthCheck, hook, Reset or
 	// stamp is configured, so the fast paths skip them with one test.
 	plainLease, plainRelease bool
@@ -88,9 +95,11 @@ type Pool[T any] struct {
 	retry     clock.Timer // pending dial retry after a failure; guarded by mu
 	dialFails int         // consecutive failed dials; guarded by mu
 
-	dialSem     *semaphore.Weighted   // caps concurrent dials at MaxDialing
-	breakerOpen atomic.Bool           // written under mu (breaker.go)
-	alarm       atomic.Pointer[alarm] // wakes all waiters (breaker.go); replaced under mu
+	dialSem     *semaphore.Weighted // caps concurrent dials at MaxDialing
+	breakerOpen atomic.Bool         // written under mu (breaker.go)
+	// signal is set while the wake-up signal, a nil token, is in the idle
+	// channel or on its way out of it (raise, signaled).
+	signal atomic.Bool
 
 	closing chan struct{}   // closed when Close begins
 	changed chan struct{}   // signaled (non-blocking) when a slot frees during Close
@@ -121,7 +130,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		return nil, err
 	}
 	p := &Pool[T]{
-		idle:     make(chan *token[T], s.maxConns),
+		idle:     make(chan *token[T], s.maxConns+1),
 		stamp:    cfg.HealthCheck != nil,
 		cfg:      cfg,
 		set:      s,
@@ -143,6 +152,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	}
 	p.plainLease = cfg.HealthCheck == nil && cfg.Hooks.OnAcquire == nil
 	p.plainRelease = cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil
+	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -150,7 +160,6 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
 	}
 	p.idleLow.Store(int64(s.maxConns))
-	p.alarm.Store(newAlarm())
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if s.evictionInterval > 0 || s.leakThreshold > 0 {
 		evictT, leakT := p.tickers()
@@ -190,7 +199,13 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 	if !p.closed.Load() {
 		select {
 		case t := <-p.idle:
-			p.noteIdle(len(p.idle))
+			if t == nil {
+				p.signaled()
+				break
+			}
+			if p.watchIdle {
+				p.noteIdle(p.idleLen())
+			}
 			if c := t.c; p.plainLease {
 				s := c.state.Load()
 				next := s + genOne | stBusy
@@ -206,6 +221,15 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 		}
 	}
 	return p.acquireSlow(ctx)
+}
+
+// idleLen is the number of connections in the idle list.
+func (p *Pool[T]) idleLen() int {
+	n := len(p.idle)
+	if n > 0 && p.signal.Load() {
+		n-- // the signal is not a connection
+	}
+	return n
 }
 
 // alive reports whether ctx is not done yet, cheaply for a context that can
@@ -236,6 +260,9 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 		return h, nil
 	}
 	p.noteIdle(0)
+	if p.closed.Load() {
+		return Conn[T]{}, ErrClosed
+	}
 	if p.breakerOpen.Load() {
 		return Conn[T]{}, p.breakerErr()
 	}
@@ -246,12 +273,23 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 }
 
 // takeIdle leases the first usable connection on the idle list, closing
-// unusable ones on the way. It reports false once the list is empty.
+// unusable ones on the way. It reports false once the list is empty. The
+// wake-up signal, if it is in the list, is passed on (to the back of the
+// list, if its news still holds) and looked past once.
 func (p *Pool[T]) takeIdle(ctx context.Context) (Conn[T], bool) {
+	passed := false
 	for {
 		select {
 		case t := <-p.idle:
-			p.noteIdle(len(p.idle))
+			if t == nil {
+				p.signaled()
+				if passed {
+					return Conn[T]{}, false // around the list once
+				}
+				passed = true
+				continue
+			}
+			p.noteIdle(p.idleLen())
 			if h, ok := p.lease(ctx, t, false); ok {
 				return h, true
 			}
@@ -309,13 +347,29 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 }
 
 // wait blocks until a connection arrives on the idle list or from req's
-// dial (req may be nil), or until ctx, AcquireTimeout or Close end it.
+// dial (req may be nil), or until ctx, AcquireTimeout, Close or the breaker
+// end it. The last two reach waiters through the idle list itself, as the
+// wake-up signal (raise), so a caller with nothing else to watch waits on a
+// plain receive: the cheapest wait there is.
 func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
+	if req == nil && p.set.acquireTimeout <= 0 && ctx.Done() == nil {
+		for {
+			t := <-p.idle
+			if t == nil {
+				if err := p.signaled(); err != nil {
+					return Conn[T]{}, err
+				}
+				continue
+			}
+			if h, ok := p.lease(ctx, t, false); ok {
+				return h, nil
+			}
+		}
+	}
 	var dialed <-chan dialResult[T]
 	if req != nil {
 		dialed = req.ch
 	}
-	alarm := p.alarm.Load().ch
 	var timeout <-chan time.Time
 	if p.set.acquireTimeout > 0 {
 		t := p.getTimer(p.set.acquireTimeout)
@@ -325,6 +379,13 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	for {
 		select {
 		case t := <-p.idle:
+			if t == nil {
+				if err := p.signaled(); err != nil {
+					p.abandon(req)
+					return Conn[T]{}, err
+				}
+				continue
+			}
 			if req != nil {
 				p.abandon(req)
 				req, dialed = nil, nil
@@ -352,12 +413,6 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 				return Conn[T]{}, fmt.Errorf("%w (after %v; last dial error: %w)", ErrAcquireTimeout, p.set.acquireTimeout, err)
 			}
 			return Conn[T]{}, ErrAcquireTimeout
-		case <-alarm:
-			p.abandon(req)
-			if p.closed.Load() {
-				return Conn[T]{}, ErrClosed
-			}
-			return Conn[T]{}, p.breakerErr()
 		}
 	}
 }
@@ -428,11 +483,22 @@ func (p *Pool[T]) release(t *token[T], gen uint64) error {
 		return p.releaseSlow(t, gen)
 	}
 	c := t.c
+	if c.doomed.Load() {
+		return p.releaseSlow(t, gen)
+	}
 	idle := gen << stateBits // | stIdle, which is 0
 	if !c.state.CompareAndSwap(idle|stBusy, idle) {
 		return p.notHeld(c, gen, "Release")
 	}
-	p.requeue(t, idle)
+	// put, by hand: a call here costs 2% of an acquire+release.
+	select {
+	case p.idle <- t:
+	default:
+		panic(errOverflow)
+	}
+	if p.closed.Load() {
+		p.drainIdle()
+	}
 	return nil
 }
 
@@ -694,7 +760,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 	}
 	p.closed.Store(true)
 	close(p.closing)
-	p.ringLocked()
+	p.raise()
 	if p.retry != nil && p.retry.Stop() {
 		p.wg.Done() // the retry will not run
 	}
@@ -747,6 +813,12 @@ func (p *Pool[T]) drainIdle() {
 	for {
 		select {
 		case t := <-p.idle:
+			if t == nil {
+				// Passed on at once it would come back to this loop:
+				// after it, so that callers still waiting hear it.
+				defer p.signaled()
+				continue
+			}
 			if s := t.c.state.Load(); s&stateMask == stIdle {
 				p.kill(t.c, s, ReasonPoolClosed)
 			}

@@ -88,7 +88,7 @@ func (p *Pool[T]) Stats() Stats {
 	s := Stats{
 		MaxConns: p.set.maxConns,
 		MinConns: p.set.minConns,
-		Idle:     len(p.idle),
+		Idle:     p.idleLen(),
 		Dialing:  int(p.dialing.Load()),
 		Waiting:  int(p.waiting.Load()),
 	}
