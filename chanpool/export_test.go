@@ -8,7 +8,7 @@ func NewWithClock[T any](cfg Config[T], c clock.Clock) (*Pool[T], error) {
 }
 
 // SampleEveryHold makes the pool time every lease, not one in 64.
-func SampleEveryHold[T any](p *Pool[T]) { p.holdMask = 0 }
+func SampleEveryHold[T any](p *Pool[T]) { p.holdMask, p.leaseMask, p.releaseMask = 0, 0, 0 }
 
 // The latency histogram's bucket function and bounds.
 var BucketOf = bucketOf

@@ -63,13 +63,17 @@ type Pool[T any] struct {
 	// time is on.
 	watchIdle bool
 	stamp     bool // stamp conn.lastUsed on release (health checks need it)
-	// plainLease and plainRelease say that no HealthCheck, hook, Reset or
-	// stamp is configured, so the fast paths skip them with one test.
-	plainLease, plainRelease bool
 	// holdMask selects the leases whose hold time is measured: those whose
 	// generation has no bit of the mask set (1 in holdSampling per
 	// connection), or every lease when leak detection is on (mask 0).
 	holdMask uint64
+	// leaseMask and releaseMask let the fast paths decide with one test
+	// whether a lease can skip lease and releaseSlow: it can if its
+	// generation has a bit of the mask set. They are holdMask (all ones in
+	// a build without histograms), or 0 when a HealthCheck or hook (lease),
+	// or a Reset, release stamp or hook (release) needs the slow path every
+	// time.
+	leaseMask, releaseMask uint64
 
 	cfg   Config[T]
 	set   settings
@@ -150,8 +154,16 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if s.leakThreshold > 0 {
 		p.holdMask = 0
 	}
-	p.plainLease = cfg.HealthCheck == nil && cfg.Hooks.OnAcquire == nil
-	p.plainRelease = cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil
+	sampled := p.holdMask
+	if !histograms {
+		sampled = ^uint64(0) // no lease is sampled
+	}
+	if cfg.HealthCheck == nil && cfg.Hooks.OnAcquire == nil {
+		p.leaseMask = sampled
+	}
+	if cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil {
+		p.releaseMask = sampled
+	}
 	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -206,13 +218,12 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 			if p.watchIdle {
 				p.noteIdle(p.idleLen())
 			}
-			if c := t.c; p.plainLease {
-				s := c.state.Load()
-				next := s + genOne | stBusy
-				if s&stateMask == stIdle && !c.doomed.Load() && (!histograms || (next>>stateBits)&p.holdMask != 0) &&
-					c.state.CompareAndSwap(s, next) {
-					return Conn[T]{t: t, gen: next >> stateBits}, nil
-				}
+			c := t.c
+			s := c.state.Load()
+			next := s + genOne | stBusy
+			if (next>>stateBits)&p.leaseMask != 0 && s&stateMask == stIdle && !c.doomed.Load() &&
+				c.state.CompareAndSwap(s, next) {
+				return Conn[T]{t: t, gen: next >> stateBits}, nil
 			}
 			if h, ok := p.lease(ctx, t, false); ok {
 				return h, nil
@@ -475,34 +486,8 @@ func (p *Pool[T]) noteIdle(n int) {
 	}
 }
 
-// release implements Conn.Release. The common case — no Reset, no
-// release stamp or hook, a lease not sampled for hold time — is one
-// compare-and-swap and one channel send; the rest is releaseSlow's.
-func (p *Pool[T]) release(t *token[T], gen uint64) error {
-	if !p.plainRelease || (histograms && gen&p.holdMask == 0) {
-		return p.releaseSlow(t, gen)
-	}
-	c := t.c
-	if c.doomed.Load() {
-		return p.releaseSlow(t, gen)
-	}
-	idle := gen << stateBits // | stIdle, which is 0
-	if !c.state.CompareAndSwap(idle|stBusy, idle) {
-		return p.notHeld(c, gen, "Release")
-	}
-	// put, by hand: a call here costs 2% of an acquire+release.
-	select {
-	case p.idle <- t:
-	default:
-		panic(errOverflow)
-	}
-	if p.closed.Load() {
-		p.drainIdle()
-	}
-	return nil
-}
-
-// releaseSlow is release with every feature: Reset, stamps, hooks, samples.
+// releaseSlow is Conn.Release with every feature: Reset, stamps, hooks,
+// samples, lifetimes.
 func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	c := t.c
 	busy := gen<<stateBits | stBusy
