@@ -49,15 +49,36 @@ ncpu=$(tr ',' '\n' <<<"$CPU" | grep -c .)
 total=0 # unknown for a -bench filter
 if [[ $BENCH == . ]]; then total=$((6 * 20 * ncpu * COUNT)); fi
 
+# One -bench pattern per cell, so that within a pass the contenders of a
+# cell run back to back (the sizes and client counts of bench_test.go): the
+# report's ratios pair runs made seconds apart, not minutes. A BENCH filter
+# runs as one pattern.
+cells=("$BENCH")
+if [[ $BENCH == . ]]; then
+	cells=()
+	for bench in AcquireRelease Hold; do
+		for size in 8 64; do
+			for clients in 1 8 64 1024; do
+				cells+=("$bench\$/pool=/size=$size\$/clients=$clients\$")
+			done
+		done
+	done
+	for clients in 8 64 512 4096; do
+		cells+=("Growth\$/pool=/size=8\$/clients=$clients\$")
+	done
+fi
+
 echo "run.sh: $total runs, -count $COUNT -benchtime $BENCHTIME -cpu $CPU, hold $HOLD_ROUNDS rounds" >&2
 # COUNT passes over the whole suite rather than -count: a slow spell of the
 # machine then hits one run of many cases instead of every run of one case.
 load=$(cut -d" " -f1-3 /proc/loadavg)
 start=$SECONDS
-n=0
 for pass in $(seq "$COUNT"); do
-	"$bin/benchmarks.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem \
-		-test.count 1 -test.benchtime "$BENCHTIME" -test.cpu "$CPU" |
+	for re in "${cells[@]}"; do
+		"$bin/benchmarks.test" -test.run '^$' -test.bench "$re" -test.benchmem \
+			-test.count 1 -test.benchtime "$BENCHTIME" -test.cpu "$CPU"
+	done | {
+		n=0
 		while IFS= read -r line; do
 			printf '%s\n' "$line"
 			if [[ $line == Benchmark* ]]; then
@@ -67,6 +88,7 @@ for pass in $(seq "$COUNT"); do
 					"$n" "$((total == 0 ? 0 : total / COUNT))" "${name#Benchmark}" "$ns" "$unit" >&2
 			fi
 		done
+	}
 done >"$raw/bench.txt"
 if [[ $(srchash) != "$src" ]]; then
 	# Both binaries were built before the first measurement: the numbers are

@@ -120,6 +120,29 @@ func (r *results) ns(c cell) (float64, bool) {
 	return median(s.ns), true
 }
 
+// ratio returns num's ns/op over den's in cell c (c.pool is ignored): the
+// median of the per-pass ratios when both have one run per pass — run.sh
+// runs the contenders of a cell back to back in each pass, so each ratio
+// compares runs made seconds apart, under the same load —, else the ratio
+// of the medians.
+func (r *results) ratio(c cell, num, den string) (float64, bool) {
+	c.pool = num
+	n := r.cells[c]
+	c.pool = den
+	d := r.cells[c]
+	if n == nil || d == nil || len(n.ns) == 0 || len(d.ns) == 0 {
+		return 0, false
+	}
+	if len(n.ns) != len(d.ns) {
+		return median(n.ns) / median(d.ns), true
+	}
+	rs := make([]float64, len(n.ns))
+	for i := range rs {
+		rs[i] = n.ns[i] / d.ns[i]
+	}
+	return median(rs), true
+}
+
 // allocs returns the largest allocs/op seen in any run of a cell.
 func (r *results) allocs(c cell) (float64, bool) {
 	s := r.cells[c]

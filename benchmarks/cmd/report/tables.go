@@ -26,27 +26,22 @@ type verdict struct {
 }
 
 func judge(r *results, c cell) (verdict, bool) {
-	at := func(pool string) (float64, bool) {
-		k := c
-		k.pool = pool
-		return r.ns(k)
-	}
-	cp, ok1 := at("chanpool")
-	fl, ok2 := at("chan")
-	pu, ok3 := at("puddle")
+	overFloor, ok1 := r.ratio(c, "chanpool", "chan")
+	puddleFactor, ok2 := r.ratio(c, "puddle", "chanpool")
+	floorFactor, ok3 := r.ratio(c, "puddle", "chan")
 	if !ok1 || !ok2 || !ok3 {
 		return verdict{}, false
 	}
-	v := verdict{c: c, overFloor: cp / fl, puddleFactor: pu / cp}
+	v := verdict{c: c, overFloor: overFloor, puddleFactor: puddleFactor}
 	if v.overFloor > barFloor {
 		v.misses = append(v.misses, fmt.Sprintf("floor (%.2fx > %.1fx)", v.overFloor, barFloor))
 	}
 	if v.puddleFactor < barPuddle {
-		if pu/fl >= barFloorPuddle {
+		if floorFactor >= barFloorPuddle {
 			v.misses = append(v.misses, fmt.Sprintf("puddle (%.2fx < %.0fx)", v.puddleFactor, barPuddle))
 		} else if v.overFloor > barFloorInstead {
 			v.misses = append(v.misses, fmt.Sprintf("puddle (%.2fx < %.0fx, floor only %.2fx puddle, and %.2fx > %.1fx floor)",
-				v.puddleFactor, barPuddle, pu/fl, v.overFloor, barFloorInstead))
+				v.puddleFactor, barPuddle, floorFactor, v.overFloor, barFloorInstead))
 		}
 	}
 	k := c
