@@ -11,8 +11,8 @@ import (
 )
 
 // Names lists the contenders in report order: chanpool, its peers, then the
-// two floors.
-var Names = []string{"chanpool", "puddle", "commons", "sql", "chan", "mutex"}
+// three floors.
+var Names = []string{"chanpool", "puddle", "commons", "sql", "chan", "chancas", "mutex"}
 
 // Contender is one pool under test, already holding Size idle connections.
 // Its methods run whole loops, so that the per-operation calls inside stay
@@ -69,6 +69,8 @@ func New(name string, size, clients int) (Contender, error) {
 		c, err = wrap(name, size, p, perr)
 	case "chan":
 		c, err = wrap(name, size, newChanFloor(size), nil)
+	case "chancas":
+		c, err = wrap(name, size, newCasFloor(size), nil)
 	case "mutex":
 		c, err = wrap(name, size, newMutexFloor(size), nil)
 	default:

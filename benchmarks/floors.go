@@ -2,7 +2,9 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // The floors: the least a pool can do. They ignore ctx — a waiting caller
@@ -65,3 +67,54 @@ func (f *mutexFloor) release(c *FakeConn) error {
 
 func (f *mutexFloor) value(c *FakeConn) *FakeConn { return c }
 func (f *mutexFloor) close() error                { return nil }
+
+// casFloor is chanFloor plus the least that any pool which detects a double
+// or stale release must do: a compare-and-swap on a word of the connection
+// at acquire and at release, so that a handle is good for one release only.
+// On two processors that word's cache line moves with the connection from
+// core to core, which the bare channel never pays for: the distance from
+// chan to chancas is the price of safe handles, the distance from chancas
+// to chanpool is chanpool's own.
+type casFloor struct{ ch chan *casConn }
+
+type casConn struct {
+	lease atomic.Uint64 // odd while leased
+	c     *FakeConn
+}
+
+// casHandle is a lease on a casConn: the connection and its lease word.
+type casHandle struct {
+	e     *casConn
+	lease uint64
+}
+
+var errCasMisuse = errors.New("chancas: release through a stale handle")
+
+func newCasFloor(size int) *casFloor {
+	f := &casFloor{ch: make(chan *casConn, size)}
+	for range size {
+		c, _ := dial(context.Background())
+		f.ch <- &casConn{c: c}
+	}
+	return f
+}
+
+func (f *casFloor) acquire(context.Context) (casHandle, error) {
+	e := <-f.ch
+	n := e.lease.Load()
+	if !e.lease.CompareAndSwap(n, n+1) {
+		return casHandle{}, errCasMisuse
+	}
+	return casHandle{e, n + 1}, nil
+}
+
+func (f *casFloor) release(h casHandle) error {
+	if !h.e.lease.CompareAndSwap(h.lease, h.lease+1) {
+		return errCasMisuse
+	}
+	f.ch <- h.e
+	return nil
+}
+
+func (f *casFloor) value(h casHandle) *FakeConn { return h.e.c }
+func (f *casFloor) close() error                { return nil }
