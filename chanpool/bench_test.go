@@ -4,12 +4,20 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chanpool/chanpool/chanpool"
 )
 
-// benchPool returns a pool of size connections, all idle.
+// benchPool returns a pool of size connections, all idle, with no
+// evictor.
 func benchPool(b *testing.B, size, waiting int) *chanpool.Pool[*res] {
+	return benchPoolEvict(b, size, waiting, chanpool.None)
+}
+
+// benchPoolEvict is benchPool with the given EvictionInterval (0 for the
+// default).
+func benchPoolEvict(b *testing.B, size, waiting int, evict time.Duration) *chanpool.Pool[*res] {
 	b.Helper()
 	be := &backend{}
 	p, err := chanpool.New(chanpool.Config[*res]{
@@ -18,7 +26,7 @@ func benchPool(b *testing.B, size, waiting int) *chanpool.Pool[*res] {
 		MinConns:         chanpool.None,
 		MaxWaiting:       waiting,
 		AcquireTimeout:   chanpool.None,
-		EvictionInterval: chanpool.None,
+		EvictionInterval: evict,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -40,7 +48,10 @@ func benchPool(b *testing.B, size, waiting int) *chanpool.Pool[*res] {
 // list; BenchmarkChannelFloor is the bare channel receive+send it is built
 // on. Compare them from the same run.
 func BenchmarkAcquireRelease(b *testing.B) {
-	p := benchPool(b, 8, 0)
+	acquireReleaseLoop(b, benchPool(b, 8, 0))
+}
+
+func acquireReleaseLoop(b *testing.B, p *chanpool.Pool[*res]) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -50,6 +61,13 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		}
 		c.Release()
 	}
+}
+
+// BenchmarkAcquireReleaseEvicting is BenchmarkAcquireRelease with idle
+// eviction on, as by default: every acquire also keeps the idle list's
+// low-water mark (evict.go).
+func BenchmarkAcquireReleaseEvicting(b *testing.B) {
+	acquireReleaseLoop(b, benchPoolEvict(b, 8, 0, 0))
 }
 
 func BenchmarkChannelFloor(b *testing.B) {
