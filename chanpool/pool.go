@@ -216,7 +216,12 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 				break
 			}
 			if p.watchIdle {
-				p.noteIdle(p.idleLen())
+				// len counts the wake-up signal, if it is in the list: at
+				// the mark, only then is the exact count needed.
+				n, low := int64(len(p.idle)), p.idleLow.Load()
+				if n < low || n == low && p.signal.Load() {
+					p.noteIdle(p.idleLen())
+				}
 			}
 			c := t.c
 			s := c.state.Load()
