@@ -44,7 +44,7 @@ type conn[T any] struct {
 	// otherwise the evictor updates it when it sees the use count move.
 	lastUsed atomic.Int64
 
-	// leasedAt (Unix nanoseconds) and stack describe the current lease when
+	// leasedAt (a Pool.leaseStamp) and stack describe the current lease when
 	// it was sampled for hold time or leak detection is on (leak.go).
 	leasedAt atomic.Int64
 	stack    atomic.Pointer[[]uintptr]
@@ -87,7 +87,7 @@ func (c *conn[T]) view(now time.Time) ConnInfo {
 		return i // the lease ended meanwhile: its stamps may be the next one's
 	}
 	if at != 0 && s>>stateBits&c.pool.holdMask == 0 {
-		i.LeasedAt = time.Unix(0, at)
+		i.LeasedAt = now.Add(-c.pool.heldFor(at))
 	}
 	if c.pool.set.leakThreshold > 0 {
 		i.Stack = formatStack(stack)

@@ -39,7 +39,7 @@ func (p *Pool[T]) lost(c *conn[T]) {
 // leased. It runs before the compare-and-swap that publishes the lease, so a
 // reader that sees the lease sees its stamp.
 func (p *Pool[T]) stampLease(c *conn[T]) {
-	c.leasedAt.Store(p.clock.Now().UnixNano())
+	c.leasedAt.Store(p.leaseStamp())
 	if p.set.leakThreshold > 0 {
 		pcs := make([]uintptr, 32)
 		pcs = pcs[:runtime.Callers(4, pcs)] // skip Callers, stampLease, lease, Acquire
@@ -47,10 +47,20 @@ func (p *Pool[T]) stampLease(c *conn[T]) {
 	}
 }
 
+// leaseStamp is the value of conn.leasedAt for a lease starting now: the
+// monotonic clock (one clock read, where the wall clock costs two), plus one
+// so that 0 stays "not stamped" even at the fake clock's origin.
+func (p *Pool[T]) leaseStamp() int64 { return int64(p.clock.Mono()) + 1 }
+
+// heldFor is how long ago the lease stamped at was stamped.
+func (p *Pool[T]) heldFor(at int64) time.Duration {
+	return p.clock.Mono() - time.Duration(at-1)
+}
+
 // recordHold adds the hold time of c's ending lease, which was stamped.
 func (p *Pool[T]) recordHold(c *conn[T]) {
 	if at := c.leasedAt.Load(); at != 0 {
-		p.holds.add(time.Duration(p.clock.Now().UnixNano() - at))
+		p.holds.add(p.heldFor(at))
 	}
 }
 
@@ -58,7 +68,6 @@ func (p *Pool[T]) recordHold(c *conn[T]) {
 // Config.LeakThreshold, with the stack that acquired it. Only the
 // maintenance goroutine calls it.
 func (p *Pool[T]) scanLeaks() {
-	now := p.clock.Now().UnixNano()
 	for i := range p.conns {
 		c := p.conns[i].Load()
 		if c == nil {
@@ -71,14 +80,18 @@ func (p *Pool[T]) scanLeaks() {
 		}
 		at := c.leasedAt.Load()
 		stack := c.stack.Load()
-		if c.state.Load() != s || now-at <= int64(p.set.leakThreshold) {
-			continue // released meanwhile, or not held long enough
+		if c.state.Load() != s || at == 0 {
+			continue // released meanwhile
+		}
+		held := p.heldFor(at)
+		if held <= p.set.leakThreshold {
+			continue
 		}
 		c.reportedGen = gen
 		p.st.heldTooLong.Inc()
 		if p.log.Enabled(context.Background(), slog.LevelWarn) {
 			p.log.Warn("chanpool: connection held longer than LeakThreshold",
-				"conn", c.id, "held", time.Duration(now-at), "threshold", p.set.leakThreshold,
+				"conn", c.id, "held", held, "threshold", p.set.leakThreshold,
 				"acquired_at", formatStack(stack))
 		}
 	}
