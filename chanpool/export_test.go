@@ -17,3 +17,7 @@ const (
 	NumBounds       = numBounds
 	FirstBoundShift = firstBoundShift
 )
+
+// SignalOut reports whether the wake-up signal is in the idle list (or on
+// its way through it).
+func SignalOut[T any](p *Pool[T]) bool { return p.signal.Load() }

@@ -136,3 +136,50 @@ func TestSignalDoesNotHideIdleConnection(t *testing.T) {
 		assert.Equal(t, s.Total, s.Idle+s.Busy+s.Dialing)
 	})
 }
+
+func TestEvictorPassesSignalOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := evictConfig(b, 3, 0)
+		cfg.BreakerThreshold = 3
+		p, clk := newPool(t, cfg)
+		held := acquireN(t, p, 3)
+		require.NoError(t, held[1].Destroy())
+		require.NoError(t, held[2].Destroy())
+
+		// Trip the breaker with nobody waiting: the signal stays in the
+		// idle list, ahead of the connection released after it.
+		b.setFail(errBoom)
+		for range 3 {
+			_, err := p.TryAcquire(context.Background())
+			require.ErrorIs(t, err, chanpool.ErrNoIdle)
+			synctest.Wait()
+		}
+		require.True(t, p.Stats().BreakerOpen)
+		require.True(t, chanpool.SignalOut(p))
+		require.NoError(t, held[0].Release())
+
+		// Unused for IdleTimeout, the connection is surplus: the evictor
+		// meets the signal on its way to it, closes the connection and
+		// passes the signal on, the breaker being still open.
+		step(clk, cfg.IdleTimeout+cfg.EvictionInterval, nil)
+		s := p.Stats()
+		assert.Equal(t, uint64(1), s.Closed.Idle, "the surplus connection is closed")
+		assert.Equal(t, 0, s.Idle)
+		assert.True(t, s.BreakerOpen)
+		assert.True(t, chanpool.SignalOut(p), "the news still holds: the signal is passed on")
+
+		// The breaker closes at an eviction run's probe; the next receiver
+		// drops the stale signal, and the pool serves again.
+		b.setFail(nil)
+		step(clk, cfg.EvictionInterval, nil)
+		require.False(t, p.Stats().BreakerOpen)
+		c, err := p.Acquire(context.Background())
+		require.NoError(t, err)
+		assert.False(t, chanpool.SignalOut(p), "a stale signal is dropped")
+		require.NoError(t, c.Release())
+		s = p.Stats()
+		assert.Equal(t, s.Total, s.Idle+s.Busy+s.Dialing)
+		assert.Equal(t, s.Created, s.Destroyed+uint64(s.Total-s.Dialing))
+	})
+}
