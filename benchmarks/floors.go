@@ -68,13 +68,16 @@ func (f *mutexFloor) release(c *FakeConn) error {
 func (f *mutexFloor) value(c *FakeConn) *FakeConn { return c }
 func (f *mutexFloor) close() error                { return nil }
 
-// casFloor is chanFloor plus the least that any pool which detects a double
-// or stale release must do: a compare-and-swap on a word of the connection
-// at acquire and at release, so that a handle is good for one release only.
-// On two processors that word's cache line moves with the connection from
-// core to core, which the bare channel never pays for: the distance from
-// chan to chancas is the price of safe handles, the distance from chancas
-// to chanpool is chanpool's own.
+// casFloor is chanFloor plus the least that a pool does which knows, for
+// each connection, whether it is leased, and catches a double or stale
+// release: a compare-and-swap on a word of the connection at acquire (idle
+// to leased) and at release (back, to the next lease), so that a handle is
+// good for one release only. On two processors that word's cache line moves
+// with the connection from core to core, which the bare channel never pays
+// for: the distance from chan to chancas is the price of safe handles and
+// per-connection state, the distance from chancas to chanpool is chanpool's
+// own. (A pool that keeps no busy state could do with the release's CAS
+// alone.)
 type casFloor struct{ ch chan *casConn }
 
 type casConn struct {

@@ -37,8 +37,8 @@ func writeReport(w io.Writer, r report) {
 	fmt.Fprintf(w, "- Hold: %d rounds of `Spin` ≈ 1 µs of CPU per lease\n", benchmarks.HoldIters())
 	fmt.Fprintf(w, "- Contenders: `chanpool`; peers `puddle` (jackc/puddle/v2), `commons` (jolestar/go-commons-pool/v2), "+
 		"`sql` (database/sql over a do-nothing driver, `db.Conn`/`Conn.Close`); floors `chan` (bare buffered channel: receive, send), "+
-		"`chancas` (`chan` plus one compare-and-swap on a per-connection word at acquire and at release: the least a pool that "+
-		"detects a double or stale release can do) and `mutex` (mutex-guarded slice, sync.Cond for waiters). All pool the same `*FakeConn`.\n\n")
+		"`chancas` (`chan` plus one compare-and-swap on a per-connection word at acquire and at release: the least a pool does that "+
+		"tracks whether each connection is leased and catches a double or stale release) and `mutex` (mutex-guarded slice, sync.Cond for waiters). All pool the same `*FakeConn`.\n\n")
 	fmt.Fprintf(w, "Cells show the median ns per acquire+release over all runs (b.N cycles split across the clients). "+
 		"In each pass the contenders of a cell run back to back, and the ratios are the medians of the per-pass ratios, "+
 		"so that each compares runs made seconds apart on this shared machine: "+
