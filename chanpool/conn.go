@@ -165,9 +165,10 @@ func (h Conn[T]) Release() error {
 	if !c.state.CompareAndSwap(idle|stBusy, idle) {
 		return p.notHeld(c, h.gen, "Release")
 	}
-	// put, by hand (a call costs 2% of an acquire+release), and with a
-	// plain send: the idle list always has room (see Pool), so this never
-	// blocks, and it is cheaper than put's non-blocking one.
+	// put, by hand (the call cost 10 of the 565 instructions of an
+	// acquire+release under callgrind), and with a plain send: the idle
+	// list always has room (see Pool), so this never blocks, and it is
+	// cheaper than put's non-blocking one.
 	p.idle <- t
 	if p.closed.Load() {
 		p.drainIdle()

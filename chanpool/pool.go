@@ -370,15 +370,8 @@ func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
 func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	if req == nil && p.set.acquireTimeout <= 0 && ctx.Done() == nil {
 		for {
-			t := <-p.idle
-			if t == nil {
-				if err := p.signaled(); err != nil {
-					return Conn[T]{}, err
-				}
-				continue
-			}
-			if h, ok := p.lease(ctx, t, false); ok {
-				return h, nil
+			if h, ok, err := p.fromIdle(ctx, <-p.idle); ok || err != nil {
+				return h, err
 			}
 		}
 	}
@@ -395,19 +388,15 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 	for {
 		select {
 		case t := <-p.idle:
-			if t == nil {
-				if err := p.signaled(); err != nil {
-					p.abandon(req)
-					return Conn[T]{}, err
-				}
-				continue
-			}
-			if req != nil {
+			if t != nil && req != nil {
+				// A connection came first: the dial goes to the next
+				// waiter or to idle.
 				p.abandon(req)
 				req, dialed = nil, nil
 			}
-			if h, ok := p.lease(ctx, t, false); ok {
-				return h, nil
+			if h, ok, err := p.fromIdle(ctx, t); ok || err != nil {
+				p.abandon(req)
+				return h, err
 			}
 		case r := <-dialed:
 			if r.err != nil {
@@ -431,6 +420,18 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 			return Conn[T]{}, ErrAcquireTimeout
 		}
 	}
+}
+
+// fromIdle handles what a waiter received from the idle list: a connection,
+// which it leases (ok), or the wake-up signal, whose news (Close, the
+// breaker) ends the wait with an error. When neither — the connection was
+// unusable, the signal stale — the caller waits on.
+func (p *Pool[T]) fromIdle(ctx context.Context, t *token[T]) (h Conn[T], ok bool, err error) {
+	if t == nil {
+		return Conn[T]{}, false, p.signaled()
+	}
+	h, ok = p.lease(ctx, t, false)
+	return h, ok, nil
 }
 
 // ctxErr is the error of an Acquire whose context ended.

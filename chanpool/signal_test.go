@@ -18,6 +18,19 @@ import (
 // to watch, no timeout) and those in a select — and that the signal never
 // counts as, or hides, an idle connection.
 
+// requireAllEnded checks that every waiter has already returned, with want.
+func requireAllEnded(t *testing.T, waiters []<-chan outcome, want error, after string) {
+	t.Helper()
+	for i, w := range waiters {
+		select {
+		case o := <-w:
+			assert.ErrorIs(t, o.err, want, "waiter %d", i)
+		default:
+			t.Fatalf("waiter %d still blocked after %s", i, after)
+		}
+	}
+}
+
 func TestCloseWakesEveryWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
@@ -37,14 +50,7 @@ func TestCloseWakesEveryWaiter(t *testing.T) {
 		closed := make(chan error, 1)
 		go func() { closed <- p.Close(context.Background()) }()
 		synctest.Wait()
-		for i, w := range waiters {
-			select {
-			case o := <-w:
-				assert.ErrorIs(t, o.err, chanpool.ErrClosed, "waiter %d", i)
-			default:
-				t.Fatalf("waiter %d still blocked after Close", i)
-			}
-		}
+		requireAllEnded(t, waiters, chanpool.ErrClosed, "Close")
 		s := p.Stats()
 		assert.Equal(t, 0, s.Waiting)
 		assert.Equal(t, 0, s.Idle, "the signal is not an idle connection")
@@ -75,14 +81,7 @@ func TestBreakerWakesPlainWaiters(t *testing.T) {
 		clk.Advance(time.Second) // the third failure in a row trips the breaker
 		synctest.Wait()
 
-		for i, w := range waiters {
-			select {
-			case o := <-w:
-				assert.ErrorIs(t, o.err, chanpool.ErrBreakerOpen, "waiter %d", i)
-			default:
-				t.Fatalf("waiter %d still blocked after the breaker opened", i)
-			}
-		}
+		requireAllEnded(t, waiters, chanpool.ErrBreakerOpen, "the breaker opened")
 		assert.Equal(t, 0, p.Stats().Waiting)
 	})
 }
