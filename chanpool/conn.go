@@ -3,7 +3,7 @@ package chanpool
 import (
 	"time"
 
-	"go.uber.org/atomic"
+	"sync/atomic"
 )
 
 // A connection's state word packs a lease generation with a state:
@@ -30,7 +30,8 @@ const (
 
 // conn is the pool's record of one connection. A conn is created once per
 // dial and dropped when it is closed; its address never changes hands
-// between connections.
+// between connections. Its words are sync/atomic types for the reason given
+// on Pool.
 type conn[T any] struct {
 	state atomic.Uint64
 	// doomed is set by the evictor when the connection is past its
