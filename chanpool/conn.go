@@ -30,24 +30,24 @@ const (
 
 // conn is the pool's record of one connection. A conn is created once per
 // dial and dropped when it is closed; its address never changes hands
-// between connections. Its words are sync/atomic types for the reason given
-// on Pool.
+// between connections. Its words are chanpool's own atomic types
+// (atomics.go).
 type conn[T any] struct {
-	state atomic.Uint64
+	state atomicUint64
 	// doomed is set by the evictor when the connection is past its
 	// lifetime; the next holder to touch it closes it instead of reusing it.
-	doomed atomic.Bool
+	doomed atomicBool
 	// diedLeased is set when a forced Close closes the connection under its
 	// holder, so that the holder's Release says ErrClosed, not misuse.
-	diedLeased atomic.Bool
+	diedLeased atomicBool
 	// lastUsed is the Unix-nanosecond time the connection was last handed
 	// back. It is stamped on every release only when health checks need it;
 	// otherwise the evictor updates it when it sees the use count move.
-	lastUsed atomic.Int64
+	lastUsed atomicInt64
 
 	// leasedAt (a Pool.leaseStamp) and stack describe the current lease when
 	// it was sampled for hold time or leak detection is on (leak.go).
-	leasedAt atomic.Int64
+	leasedAt atomicInt64
 	stack    atomic.Pointer[[]uintptr]
 
 	pool    *Pool[T]

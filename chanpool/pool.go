@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	stdatomic "sync/atomic"
 	"time"
 
 	"go.uber.org/atomic"
@@ -53,23 +52,16 @@ const (
 //     sees the caller and dials for it. Released connections need no such
 //     care: waiters block on the idle channel itself.
 //
-// The words read or written on the acquire, release and wait paths are
-// sync/atomic types; the stats and the dial bookkeeping use
-// go.uber.org/atomic. The reason is inlining: every user instantiates
-// Pool[T] in a package of their own, and in such a package the compiler
-// (Go 1.25, 1.26) leaves go.uber.org/atomic's Bool.Load and
-// Uint64.CompareAndSwap as calls unless that package imports
-// go.uber.org/atomic itself, while sync/atomic's methods always inline.
-// Under callgrind those calls were 43 of the 622 instructions of an
-// acquire+release in benchmarks/ (size 8, 1 client).
+// The words on the acquire, release and wait paths are chanpool's own
+// atomic types, so that they inline in every user's package (atomics.go).
 type Pool[T any] struct {
 	// Read on every acquire and release.
 	// idle is the free list, FIFO, of capacity MaxConns+1: the open
 	// connections nobody holds, and at most one nil, the wake-up signal
 	// (see raise).
 	idle    chan *token[T]
-	closed  stdatomic.Bool  // set once, under mu, when Close begins
-	idleLow stdatomic.Int64 // lowest idle count seen since the evictor last looked
+	closed  atomicBool  // set once, under mu, when Close begins
+	idleLow atomicInt64 // lowest idle count seen since the evictor last looked
 	// watchIdle says that acquires must lower idleLow: eviction by idle
 	// time is on.
 	watchIdle bool
@@ -92,13 +84,13 @@ type Pool[T any] struct {
 	log   *slog.Logger
 
 	slots   *semaphore.Weighted // one unit per open or dialing connection
-	open    stdatomic.Int64     // units held in slots, mirrored for reading
+	open    atomicInt64         // units held in slots, mirrored for reading
 	dialing atomic.Int64        // dials in flight
 	// waiting counts the callers in the waiting room, at most MaxWaiting
 	// (enterWaitRoom). A semaphore would do, but its mutex is taken twice
 	// per wait by every waiter: under contention that doubled the cost of a
 	// handoff (BenchmarkContended, 763 → 320 ns/op).
-	waiting  stdatomic.Int64
+	waiting  atomicInt64
 	checking atomic.Int64 // HealthCheck and Reset goroutines running
 
 	// conns is the registry of open connections, indexed by conn.slot. It is
@@ -111,10 +103,10 @@ type Pool[T any] struct {
 	dialFails int         // consecutive failed dials; guarded by mu
 
 	dialSem     *semaphore.Weighted // caps concurrent dials at MaxDialing
-	breakerOpen stdatomic.Bool      // written under mu (breaker.go)
+	breakerOpen atomicBool          // written under mu (breaker.go)
 	// signal is set while the wake-up signal, a nil token, is in the idle
 	// channel or on its way out of it (raise, signaled).
-	signal stdatomic.Bool
+	signal atomicBool
 
 	closing chan struct{}   // closed when Close begins
 	changed chan struct{}   // signaled (non-blocking) when a slot frees during Close
