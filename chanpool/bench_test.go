@@ -3,6 +3,8 @@ package chanpool_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,4 +108,55 @@ func BenchmarkContended(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkHandoff makes every acquire wait: 64 clients share 8
+// connections, and each yields the processor while it holds one, so that
+// the others find the idle list empty and block until a release hands them
+// a connection. BenchmarkHandoffFloor is the same on a bare channel. Their
+// difference is the cost of chanpool's waiting path (registration, wait
+// timing, the wait itself) beyond the scheduler's.
+func BenchmarkHandoff(b *testing.B) {
+	p := benchPool(b, 8, 64)
+	ctx := context.Background()
+	handoffLoop(b, func() {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			panic(err)
+		}
+		runtime.Gosched()
+		c.Release()
+	})
+}
+
+func BenchmarkHandoffFloor(b *testing.B) {
+	ch := make(chan *res, 8)
+	for range 8 {
+		ch <- &res{}
+	}
+	handoffLoop(b, func() {
+		r := <-ch
+		runtime.Gosched()
+		ch <- r
+	})
+}
+
+// handoffLoop runs b.N cycles of cycle split across 64 goroutines.
+func handoffLoop(b *testing.B, cycle func()) {
+	const clients = 64
+	b.ReportAllocs()
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for i := range clients {
+		n := b.N / clients
+		if i < b.N%clients {
+			n++
+		}
+		wg.Go(func() {
+			for range n {
+				cycle()
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -237,9 +237,12 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 				return h, nil
 			}
 		default:
+			// Empty: no need to look again before waiting, for the wait
+			// takes whatever comes next.
+			return p.acquireSlow(ctx, false)
 		}
 	}
-	return p.acquireSlow(ctx)
+	return p.acquireSlow(ctx, true)
 }
 
 // idleLen is the number of connections in the idle list.
@@ -318,16 +321,20 @@ func (p *Pool[T]) takeIdle(ctx context.Context) (Conn[T], bool) {
 	}
 }
 
-// acquireSlow is Acquire after the idle list came up empty.
-func (p *Pool[T]) acquireSlow(ctx context.Context) (Conn[T], error) {
+// acquireSlow is Acquire after the fast path gave up. look says whether
+// the idle list may still hold a usable connection (the fast path met the
+// wake-up signal or an unusable connection, not an empty list).
+func (p *Pool[T]) acquireSlow(ctx context.Context, look bool) (Conn[T], error) {
 	if p.closed.Load() {
 		return Conn[T]{}, ErrClosed
 	}
 	if !alive(ctx) {
 		return Conn[T]{}, p.ctxErr(ctx)
 	}
-	if h, ok := p.takeIdle(ctx); ok {
-		return h, nil
+	if look {
+		if h, ok := p.takeIdle(ctx); ok {
+			return h, nil
+		}
 	}
 	p.noteIdle(0)
 	if p.breakerOpen.Load() {
