@@ -5,9 +5,9 @@ import "sync/atomic"
 // The words on the acquire, release and wait paths are the small types
 // below, not sync/atomic's or go.uber.org/atomic's. Every user instantiates
 // Pool[T] in a package of their own, and there the compiler (Go 1.25 and
-// 1.26) inlines the methods of an atomic type into Pool's code only if that
-// package itself imports the type's package: otherwise each Load or
-// CompareAndSwap stays a call. Those calls were 43 of the 622 instructions
+// 1.26) leaves some methods of those types — Bool.Load and CompareAndSwap
+// among them — as calls in Pool's code, unless that package itself imports
+// the type's package. Those calls were 43 of the 622 instructions
 // of an acquire+release in benchmarks/ under callgrind. The methods here
 // belong to chanpool, which the user's package does import, and call
 // sync/atomic's functions, which the compiler always turns into single

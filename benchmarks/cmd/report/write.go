@@ -68,7 +68,8 @@ func writeReport(w io.Writer, r report) {
 
 	fmt.Fprintf(w, "## Tail latency under saturation\n\n")
 	fmt.Fprintf(w, "Every acquire's wait and every release's duration, recorded for %s after a warm-up in one HDR histogram "+
-		"per client (github.com/HdrHistogram/hdrhistogram-go, 2 significant digits), merged. Each client holds its connection "+
+		"per client (github.com/HdrHistogram/hdrhistogram-go, 2 significant digits), merged. Each round starts with a forced GC, so that the garbage of the setup "+
+		"and of the contender before does not land in this one's window (a pool that allocates still pays for its own). Each client holds its connection "+
 		"for the same ≈ 1 µs of work and yields the processor once (runtime.Gosched) while holding it, as a caller waiting "+
 		"for a reply would, so that all connections are out and callers queue in the pool, not for a processor. "+
 		"Rounds per scenario: %d, the contenders taking turns; every figure is the median over the rounds. Spread = max wait / mean wait: the smaller, the fairer. "+
