@@ -80,7 +80,7 @@ func (p *Pool[T]) dialFailed(err error) {
 	if p.set.breakerThreshold > 0 && p.dialFails >= p.set.breakerThreshold && !p.breakerOpen.Load() {
 		p.breakerOpen.Store(true)
 		p.raise()
-		p.st.breakerTrips.Inc()
+		p.st.breakerTrips.Add(1)
 		p.log.Warn("chanpool: dial breaker open: callers fail fast until a dial succeeds",
 			"consecutive_failures", p.dialFails, "err", err)
 	}

@@ -11,12 +11,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/atomic"
 
 	"github.com/chanpool/chanpool/chanpool"
 )
@@ -95,7 +95,7 @@ func (s *echoServer) acceptLoop(ln net.Listener) {
 			continue
 		}
 		s.conns[c] = struct{}{}
-		s.accepted.Inc()
+		s.accepted.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		s.signal()
@@ -121,7 +121,7 @@ func (s *echoServer) handle(c net.Conn) {
 		}
 		if _, err := io.ReadFull(c, buf[:]); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.idleClosed.Inc()
+				s.idleClosed.Add(1)
 			}
 			return
 		}
@@ -310,7 +310,7 @@ func (tr *netTracker) config(addr string) chanpool.Config[net.Conn] {
 			return c, nil
 		},
 		Close: func(c net.Conn) error {
-			tr.record(c).closes.Inc()
+			tr.record(c).closes.Add(1)
 			tr.mu.Lock()
 			tr.closed++
 			tr.mu.Unlock()
@@ -441,9 +441,9 @@ func (l *chaosLoad) client(i int, every time.Duration) {
 		s := l.request(i, n)
 		l.samples[i] = append(l.samples[i], s)
 		if s.ok() {
-			l.ok[i].Inc()
+			l.ok[i].Add(1)
 		} else {
-			l.failed[i].Inc()
+			l.failed[i].Add(1)
 		}
 	}
 }

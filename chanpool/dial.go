@@ -64,9 +64,9 @@ func (p *Pool[T]) abandon(req *dialReq[T]) {
 // delivers to req if its owner still waits, else to the idle list. It
 // returns false, freeing the slot, if the pool is closed.
 func (p *Pool[T]) startDial(req *dialReq[T]) bool {
-	p.dialing.Inc()
+	p.dialing.Add(1)
 	if !p.goTracked(func() { p.dial(req) }) {
-		p.dialing.Dec()
+		p.dialing.Add(-1)
 		p.dropSlot()
 		return false
 	}
@@ -77,7 +77,7 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	// Cap concurrent dials, so that a backend coming back is not met by a
 	// reconnect stampede. Close cancels p.ctx, which ends this wait.
 	if err := p.dialSem.Acquire(p.ctx, 1); err != nil {
-		p.dialing.Dec()
+		p.dialing.Add(-1)
 		p.dropSlot()
 		req.deliverTo(dialResult[T]{err: ErrClosed})
 		return
@@ -86,8 +86,8 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	v, err := p.callDial()
 	p.dialSem.Release(1)
 	if err != nil {
-		p.dialing.Dec()
-		p.st.dialErrors.Inc()
+		p.dialing.Add(-1)
+		p.st.dialErrors.Add(1)
 		p.log.Warn("chanpool: dial failed", "err", err)
 		p.dialFailed(err)
 		p.dropSlot()
@@ -95,7 +95,7 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 		p.scheduleRetry()
 		return
 	}
-	c := &conn[T]{pool: p, value: v, id: p.nextID.Inc(), created: start.UnixNano()}
+	c := &conn[T]{pool: p, value: v, id: p.nextID.Add(1), created: start.UnixNano()}
 	c.lastUsed.Store(c.created)
 	if p.set.maxLifetime > 0 {
 		life := p.set.maxLifetime
@@ -107,14 +107,14 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	took := p.clock.Since(start)
 	if !p.register(c) {
 		// Closed while dialing: the connection never enters the pool.
-		p.dialing.Dec()
+		p.dialing.Add(-1)
 		p.closeValue(v, c.id, ReasonPoolClosed)
 		p.dropSlot()
 		req.deliverTo(dialResult[T]{err: ErrClosed})
 		return
 	}
-	p.dialing.Dec()
-	p.st.created.Inc()
+	p.dialing.Add(-1)
+	p.st.created.Add(1)
 	p.dials.add(took)
 	if p.log.Enabled(context.Background(), slog.LevelDebug) {
 		p.log.Debug("chanpool: dialed connection", "conn", c.id, "took", took)
@@ -212,9 +212,9 @@ func (p *Pool[T]) check(f func(context.Context, T) error, ctx context.Context, v
 		return run()
 	}
 	done := make(chan error, 1)
-	p.checking.Inc()
-	if !p.goTracked(func() { defer p.checking.Dec(); done <- run() }) {
-		p.checking.Dec()
+	p.checking.Add(1)
+	if !p.goTracked(func() { defer p.checking.Add(-1); done <- run() }) {
+		p.checking.Add(-1)
 		return ErrClosed
 	}
 	select {

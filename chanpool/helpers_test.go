@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/atomic"
 
 	"github.com/chanpool/chanpool/chanpool"
 	"github.com/chanpool/chanpool/internal/clock"
@@ -36,8 +36,8 @@ type backend struct {
 }
 
 func (b *backend) dial(ctx context.Context) (*res, error) {
-	n := b.inDial.Inc()
-	defer b.inDial.Dec()
+	n := b.inDial.Add(1)
+	defer b.inDial.Add(-1)
 	for m := b.maxInDial.Load(); n > m && !b.maxInDial.CompareAndSwap(m, n); m = b.maxInDial.Load() {
 	}
 	b.mu.Lock()
@@ -64,7 +64,7 @@ func (b *backend) close(r *res) error {
 	if r.closed.Swap(true) {
 		return fmt.Errorf("res %d closed twice", r.id)
 	}
-	b.closes.Inc()
+	b.closes.Add(1)
 	if b.closeFn != nil {
 		return b.closeFn(r)
 	}

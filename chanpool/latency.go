@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"go.uber.org/atomic"
+	"sync/atomic"
 
 	"github.com/chanpool/chanpool/internal/ring"
 )
@@ -36,7 +36,7 @@ func newRecorder() *recorder {
 func (r *recorder) add(d time.Duration) {
 	r.recent.Add(d)
 	r.sum.Add(int64(d))
-	r.buckets[bucketOf(d)].Inc()
+	r.buckets[bucketOf(d)].Add(1)
 }
 
 // count is how many samples were ever recorded.

@@ -26,7 +26,7 @@ func (p *Pool[T]) lost(c *conn[T]) {
 	if st := s & stateMask; st != stBusy || !c.state.CompareAndSwap(s, s&^stateMask|stDead) {
 		return
 	}
-	p.st.destroyedBusy.Inc()
+	p.st.destroyedBusy.Add(1)
 	p.log.Warn("chanpool: connection leaked: its handle became unreachable without Release or Destroy; closing it",
 		"conn", c.id, "lease", s>>stateBits)
 	// Closing may block on user code: not on the runtime's cleanup goroutine.
@@ -88,7 +88,7 @@ func (p *Pool[T]) scanLeaks() {
 			continue
 		}
 		c.reportedGen = gen
-		p.st.heldTooLong.Inc()
+		p.st.heldTooLong.Add(1)
 		if p.log.Enabled(context.Background(), slog.LevelWarn) {
 			p.log.Warn("chanpool: connection held longer than LeakThreshold",
 				"conn", c.id, "held", held, "threshold", p.set.leakThreshold,

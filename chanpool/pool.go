@@ -85,13 +85,13 @@ type Pool[T any] struct {
 
 	slots   *semaphore.Weighted // one unit per open or dialing connection
 	open    atomicInt64         // units held in slots, mirrored for reading
-	dialing atomic.Int64        // dials in flight
+	dialing atomicInt64         // dials in flight
 	// waiting counts the callers in the waiting room, at most MaxWaiting
 	// (enterWaitRoom). A semaphore would do, but its mutex is taken twice
 	// per wait by every waiter: under contention that doubled the cost of a
 	// handoff (BenchmarkContended, 763 → 320 ns/op).
 	waiting  atomicInt64
-	checking atomic.Int64 // HealthCheck and Reset goroutines running
+	checking atomicInt64 // HealthCheck and Reset goroutines running
 
 	// conns is the registry of open connections, indexed by conn.slot. It is
 	// written under mu and read without it by Stats, Conns and the evictor.
@@ -113,7 +113,7 @@ type Pool[T any] struct {
 	ctx     context.Context // canceled by Close; parent of every dial
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // every goroutine the pool starts; Add only under mu while not closed
-	nextID  atomic.Uint64
+	nextID  atomicUint64
 	timers  sync.Pool // clock.Timer values reused by waiting callers
 
 	lastDialErr atomic.Error
@@ -353,7 +353,7 @@ func (p *Pool[T]) acquireSlow(ctx context.Context, look bool) (Conn[T], error) {
 		// Queue behind the callers already waiting: whatever comes next,
 		// released or dialed, goes to the longest waiter.
 		if !p.enterWaitRoom() {
-			p.st.exhausted.Inc()
+			p.st.exhausted.Add(1)
 			return Conn[T]{}, ErrExhausted
 		}
 		defer p.waiting.Add(-1)
@@ -418,11 +418,11 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T]) (Conn[T], error) {
 			req, dialed = nil, nil
 		case <-ctx.Done():
 			p.abandon(req)
-			p.st.canceled.Inc()
+			p.st.canceled.Add(1)
 			return Conn[T]{}, p.ctxErr(ctx)
 		case <-timeout:
 			p.abandon(req)
-			p.st.timeouts.Inc()
+			p.st.timeouts.Add(1)
 			if err := p.lastDialErr.Load(); err != nil {
 				// Dials are failing: say why the wait was in vain.
 				return Conn[T]{}, fmt.Errorf("%w (after %v; last dial error: %w)", ErrAcquireTimeout, p.set.acquireTimeout, err)
@@ -560,7 +560,7 @@ func (p *Pool[T]) destroyLease(c *conn[T], gen uint64) error {
 	if !c.state.CompareAndSwap(gen<<stateBits|stBusy, gen<<stateBits|stDead) {
 		return p.notHeld(c, gen, "Destroy")
 	}
-	p.st.destroyedBusy.Inc()
+	p.st.destroyedBusy.Add(1)
 	p.retire(c, ReasonDestroy)
 	return nil
 }
@@ -572,7 +572,7 @@ func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
 	if s>>stateBits == gen && s&stateMask == stDead && c.diedLeased.Load() {
 		return ErrClosed // closed under its holder by a forced Close
 	}
-	p.st.misuse.Inc()
+	p.st.misuse.Add(1)
 	if p.log.Enabled(context.Background(), slog.LevelWarn) {
 		p.log.Warn("chanpool: "+op+" through a handle that does not hold the connection; ignored",
 			"conn", c.id, "handle_lease", gen, "current_lease", s>>stateBits, "state", State(s&stateMask))
@@ -612,8 +612,8 @@ func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
 	p.free = append(p.free, c.slot)
 	p.st.deadAcquired.Add(c.state.Load() >> stateBits)
 	p.mu.Unlock()
-	p.st.destroyed.Inc()
-	p.st.closedBy[reason].Inc()
+	p.st.destroyed.Add(1)
+	p.st.closedBy[reason].Add(1)
 	p.closeValue(c.value, c.id, reason)
 	if p.cfg.Hooks.OnDestroy != nil {
 		p.cfg.Hooks.OnDestroy(c.info(), reason)
@@ -636,7 +636,7 @@ func (p *Pool[T]) closeValue(v T, id uint64, reason CloseReason) {
 		return p.cfg.Close(v)
 	}()
 	if err != nil {
-		p.st.closeErrors.Inc()
+		p.st.closeErrors.Add(1)
 		p.log.Warn("chanpool: close failed", "conn", id, "reason", reason.String(), "err", err)
 	} else if p.log.Enabled(context.Background(), slog.LevelDebug) {
 		p.log.Debug("chanpool: closed connection", "conn", id, "reason", reason.String())
@@ -849,7 +849,7 @@ func (p *Pool[T]) forceClose() int {
 			if c.state.CompareAndSwap(s, s&^stateMask|stDead) {
 				if leased {
 					busy++
-					p.st.destroyedBusy.Inc()
+					p.st.destroyedBusy.Add(1)
 				}
 				p.retire(c, ReasonPoolClosed)
 				break

@@ -4,13 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/atomic"
 
 	"github.com/chanpool/chanpool/chanpool"
 )
@@ -130,7 +130,7 @@ func TestResetFailureDestroysInsteadOfReusing(t *testing.T) {
 	var fail atomic.Bool
 	var resets atomic.Int64
 	cfg.Reset = func(ctx context.Context, r *res) error {
-		resets.Inc()
+		resets.Add(1)
 		if fail.Load() {
 			return errBoom
 		}
@@ -186,7 +186,7 @@ func TestHealthCheckAfterIdleThreshold(t *testing.T) {
 	var checks atomic.Int64
 	var fail atomic.Bool
 	cfg.HealthCheck = func(ctx context.Context, r *res) error {
-		checks.Inc()
+		checks.Add(1)
 		if fail.Load() {
 			return errBoom
 		}
@@ -224,7 +224,7 @@ func TestHealthCheckEveryAcquireWithNone(t *testing.T) {
 	b := &backend{}
 	cfg := b.config()
 	var checks atomic.Int64
-	cfg.HealthCheck = func(context.Context, *res) error { checks.Inc(); return nil }
+	cfg.HealthCheck = func(context.Context, *res) error { checks.Add(1); return nil }
 	cfg.HealthCheckAfter = chanpool.None
 	cfg.CheckTimeout = chanpool.None
 	p, _ := newPool(t, cfg)
@@ -240,9 +240,9 @@ func TestHooks(t *testing.T) {
 	var created, acquired, released atomic.Int64
 	reasons := make(chan chanpool.CloseReason, 10)
 	cfg.Hooks = chanpool.Hooks{
-		OnCreate:  func(chanpool.ConnInfo) { created.Inc() },
-		OnAcquire: func(i chanpool.ConnInfo) { acquired.Inc() },
-		OnRelease: func(i chanpool.ConnInfo) { released.Inc() },
+		OnCreate:  func(chanpool.ConnInfo) { created.Add(1) },
+		OnAcquire: func(i chanpool.ConnInfo) { acquired.Add(1) },
+		OnRelease: func(i chanpool.ConnInfo) { released.Add(1) },
 		OnDestroy: func(_ chanpool.ConnInfo, r chanpool.CloseReason) { reasons <- r },
 	}
 	p, _ := newPool(t, cfg)

@@ -3,7 +3,7 @@ package chanpool
 import (
 	"time"
 
-	"go.uber.org/atomic"
+	"sync/atomic"
 )
 
 // counters are the pool's cumulative statistics. They are written off the

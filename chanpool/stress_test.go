@@ -8,12 +8,12 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/atomic"
 
 	"github.com/chanpool/chanpool/chanpool"
 )
@@ -59,14 +59,14 @@ func TestStress(t *testing.T) {
 		Close: b.close,
 		HealthCheck: func(context.Context, *res) error {
 			if rand.N(32) == 0 {
-				tally.healthFails.Inc()
+				tally.healthFails.Add(1)
 				return errBoom
 			}
 			return nil
 		},
 		Reset: func(context.Context, *res) error {
 			if rand.N(32) == 0 {
-				tally.resetFails.Inc()
+				tally.resetFails.Add(1)
 				return errBoom
 			}
 			return nil
@@ -84,9 +84,9 @@ func TestStress(t *testing.T) {
 		CheckTimeout:      time.Second,
 		BreakerThreshold:  3,
 		Hooks: chanpool.Hooks{
-			OnCreate:  func(chanpool.ConnInfo) { tally.created.Inc() },
-			OnAcquire: func(chanpool.ConnInfo) { tally.acquiredHook.Inc() },
-			OnDestroy: func(chanpool.ConnInfo, chanpool.CloseReason) { tally.destroyedHook.Inc() },
+			OnCreate:  func(chanpool.ConnInfo) { tally.created.Add(1) },
+			OnAcquire: func(chanpool.ConnInfo) { tally.acquiredHook.Add(1) },
+			OnDestroy: func(chanpool.ConnInfo, chanpool.CloseReason) { tally.destroyedHook.Add(1) },
 		},
 	}
 	p, err := chanpool.New(cfg)
@@ -198,7 +198,7 @@ func TestStress(t *testing.T) {
 				if !own.take(w, h) {
 					return
 				}
-				leases.Inc()
+				leases.Add(1)
 				runtime.Gosched()
 				own.drop(w, h)
 				assert.NoError(t, h.Release())
@@ -225,7 +225,7 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 		for _, h := range held {
 			own.drop(w, h)
 			assert.NoError(t, h.Release())
-			tally.released.Inc()
+			tally.released.Add(1)
 		}
 	}()
 	// keep takes a leased connection into held, or counts the failure. It
@@ -240,7 +240,7 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 		if !own.take(w, h) {
 			return false
 		}
-		tally.acquired.Inc()
+		tally.acquired.Add(1)
 		held = append(held, h)
 		return true
 	}
@@ -252,7 +252,7 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 			return
 		default:
 		}
-		tally.ops.Inc()
+		tally.ops.Add(1)
 		op := rand.N(100)
 		switch {
 		case op < 50 && len(held) == 2, op >= 50 && op < 85 && len(held) == 0:
@@ -284,10 +284,10 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 			own.drop(w, h)
 			if rand.N(8) == 0 {
 				assert.NoError(t, h.Destroy())
-				tally.destroyed.Inc()
+				tally.destroyed.Add(1)
 			} else {
 				assert.NoError(t, h.Release())
-				tally.released.Inc()
+				tally.released.Add(1)
 			}
 			if len(stale) < 4 {
 				stale = append(stale, h)
@@ -306,7 +306,7 @@ func stressWorker(t *testing.T, w int, p *chanpool.Pool[*res], own *ownership, t
 				err = h.Destroy()
 			}
 			if assert.ErrorIs(t, err, chanpool.ErrNotHeld, "stale handle of %d", h.ID()) {
-				tally.stale.Inc()
+				tally.stale.Add(1)
 			}
 		case op < 91: // Stats: under load the fields may disagree, not overflow
 			s := p.Stats()
