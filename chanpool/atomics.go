@@ -7,11 +7,15 @@ import "sync/atomic"
 // Pool[T] in a package of their own, and there the compiler (Go 1.25 and
 // 1.26) leaves some methods of those types — Bool.Load and CompareAndSwap
 // among them — as calls in Pool's code, unless that package itself imports
-// the type's package. Those calls were 43 of the 622 instructions
-// of an acquire+release in benchmarks/ under callgrind. The methods here
-// belong to chanpool, which the user's package does import, and call
-// sync/atomic's functions, which the compiler always turns into single
-// instructions. TestHotPathInlines checks the result.
+// the type's package. Those calls were 43 of the 622 instructions of an
+// acquire+release in benchmarks/ under callgrind. The methods here belong to
+// chanpool, which the user's package does import, and call sync/atomic's
+// functions, which are compiler intrinsics (single instructions on 64-bit
+// platforms). TestHotPathInlines checks the result.
+//
+// Like sync/atomic's, and unlike go.uber.org/atomic's, the 64-bit types are
+// 64-bit aligned on 32-bit platforms, where a misaligned 64-bit atomic
+// operation panics; the pool's other 64-bit words use them for that reason.
 
 // atomicUint64 is a uint64 accessed atomically; it is 64-bit aligned on
 // every platform, as sync/atomic.Uint64 is.

@@ -53,7 +53,8 @@ const (
 //     care: waiters block on the idle channel itself.
 //
 // The words on the acquire, release and wait paths are chanpool's own
-// atomic types, so that they inline in every user's package (atomics.go).
+// atomic types, so that they inline in every user's package, and every
+// 64-bit word is 64-bit aligned, as 32-bit platforms need (atomics.go).
 type Pool[T any] struct {
 	// Read on every acquire and release.
 	// idle is the free list, FIFO, of capacity MaxConns+1: the open
