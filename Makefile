@@ -29,8 +29,8 @@ test: vet ## go vet, race-enabled tests, the short tests on 32-bit x86, then a s
 # host and catches a misplaced counter. Skipped, saying so, where the host cannot run 386 binaries.
 test-386: ## the short tests as GOARCH=386
 	@probe=$$(mktemp -d) && printf 'package main\nfunc main() {}\n' > $$probe/main.go && \
-	if GOARCH=386 $(GO) build -o $$probe/p $$probe/main.go && $$probe/p 2>/dev/null; then \
-		echo "GOARCH=386 $(GO) test -short -count=1 ./..."; rm -rf $$probe; GOARCH=386 $(GO) test -short -count=1 ./...; \
+	if CGO_ENABLED=0 GOARCH=386 $(GO) build -o $$probe/p $$probe/main.go && $$probe/p 2>/dev/null; then \
+		echo "CGO_ENABLED=0 GOARCH=386 $(GO) test -short -count=1 ./..."; rm -rf $$probe; CGO_ENABLED=0 GOARCH=386 $(GO) test -short -count=1 ./...; \
 	else rm -rf $$probe; echo "test-386: skipped: this host cannot run 386 binaries"; fi
 
 vet: ## go vet the root module
