@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,4 +70,20 @@ func TestJudge(t *testing.T) {
 
 	_, ok = judge(r, cell{bench: "Hold", size: 8, clients: 1, procs: 1})
 	assert.False(t, ok, "no results")
+}
+
+func TestTailRatio(t *testing.T) {
+	for _, tc := range []struct {
+		p999, p50 time.Duration
+		want      string
+	}{
+		{2 * time.Millisecond, time.Millisecond, "2.00"},
+		{1860 * time.Microsecond, time.Millisecond, "1.86"},
+		{200 * time.Microsecond, time.Microsecond, "200"},
+		{time.Millisecond, 0, "–"},
+	} {
+		if got := tailRatio(tc.p999, tc.p50); got != tc.want {
+			t.Errorf("tailRatio(%v, %v) = %q, want %q", tc.p999, tc.p50, got, tc.want)
+		}
+	}
 }

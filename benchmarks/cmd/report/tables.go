@@ -110,16 +110,16 @@ func tailTable(w io.Writer, sc tailScenario, tails map[string]tailStats) []strin
 	if sc.seed {
 		seedHead, seedRule = " seed targets |", "---|"
 	}
-	fmt.Fprintln(w, "| pool | acquires/round | acquire p50 | p99 | p99.9 | max | mean | spread (max/mean) | release p99 | release p99.9 |"+seedHead)
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"+seedRule)
+	fmt.Fprintln(w, "| pool | acquires/round | acquire p50 | p99 | p99.9 | max | mean | spread (max/mean) | p99.9/p50 | release p99 | release p99.9 |"+seedHead)
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"+seedRule)
 	for _, name := range benchmarks.Names {
 		t, ok := tails[name]
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %.1f | %s | %s |", name, t.ops,
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |", name, t.ops,
 			fmtDur(t.p50), fmtDur(t.p99), fmtDur(t.p999), fmtDur(t.max), fmtDur(t.mean), t.spread,
-			fmtDur(t.relP99), fmtDur(t.relP999))
+			tailRatio(t.p999, t.p50), fmtDur(t.relP99), fmtDur(t.relP999))
 		if sc.seed {
 			mark := "✓"
 			if t.p999 >= seedAcquire || t.relP999 >= seedRelease {
@@ -154,6 +154,19 @@ func tailTable(w io.Writer, sc tailScenario, tails map[string]tailStats) []strin
 		}
 	}
 	return misses
+}
+
+// tailRatio formats p999/p50, the width of the body of the wait
+// distribution: unlike max/mean, one slow wait does not set it.
+func tailRatio(p999, p50 time.Duration) string {
+	if p50 <= 0 {
+		return "–"
+	}
+	r := float64(p999) / float64(p50)
+	if r >= 100 {
+		return fmt.Sprintf("%.0f", r)
+	}
+	return fmt.Sprintf("%.2f", r)
 }
 
 // growthTable writes ns/op of BenchmarkGrowth, one row per contender and

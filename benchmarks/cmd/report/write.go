@@ -72,7 +72,8 @@ func writeReport(w io.Writer, r report) {
 		"and of the contender before does not land in this one's window (a pool that allocates still pays for its own). Each client holds its connection "+
 		"for the same ≈ 1 µs of work and yields the processor once (runtime.Gosched) while holding it, as a caller waiting "+
 		"for a reply would, so that all connections are out and callers queue in the pool, not for a processor. "+
-		"Rounds per scenario: %d, the contenders taking turns; every figure is the median over the rounds. Spread = max wait / mean wait: the smaller, the fairer. "+
+		"Rounds per scenario: %d, the contenders taking turns; every figure is the median over the rounds. Spread = max wait / mean wait: the smaller, the fairer (the bar uses it). "+
+		"p99.9/p50, for information, is the width of the body of the distribution: one slow wait, which sets the spread, does not move it. "+
 		"Seed targets: acquire < %s and release < %s at p99.9 with %d callers waiting.\n\n",
 		r.tailDur, r.rounds, seedAcquire, seedRelease, seedWaiters)
 	for i, sc := range r.scenarios {
