@@ -46,25 +46,8 @@ func writeReport(w io.Writer, r report) {
 		"(bar ≥ %.0fx, or ≤ %.1fx the floor where the floor itself is under %.1fx puddle's); allocs/op is the largest of all runs.\n\n",
 		barFloor, barPuddle, barFloorInstead, barFloorPuddle)
 
-	var misses []string
-	fmt.Fprintf(w, "## Acquire + release (headline)\n\n")
-	for _, v := range benchTable(w, r.res, "AcquireRelease", sizes, clients, procs) {
-		if len(v.misses) > 0 {
-			misses = append(misses, fmt.Sprintf("AcquireRelease size=%d clients=%d -cpu %d: %s",
-				v.c.size, v.c.clients, v.c.procs, strings.Join(v.misses, "; ")))
-		}
-	}
-	fmt.Fprintf(w, "\n![ns/op against clients, AcquireRelease](%s)\n\n", r.plots["AcquireRelease"])
-
-	fmt.Fprintf(w, "## Hold (≈ 1 µs of work per lease)\n\n")
-	var holdMisses []string
-	for _, v := range benchTable(w, r.res, "Hold", sizes, clients, procs) {
-		if len(v.misses) > 0 {
-			holdMisses = append(holdMisses, fmt.Sprintf("Hold size=%d clients=%d -cpu %d: %s",
-				v.c.size, v.c.clients, v.c.procs, strings.Join(v.misses, "; ")))
-		}
-	}
-	fmt.Fprintf(w, "\n![ns/op against clients, Hold](%s)\n\n", r.plots["Hold"])
+	misses := benchSection(w, &r, "Acquire + release (headline)", "AcquireRelease", sizes, clients, procs)
+	holdMisses := benchSection(w, &r, "Hold (≈ 1 µs of work per lease)", "Hold", sizes, clients, procs)
 
 	fmt.Fprintf(w, "## Tail latency under saturation\n\n")
 	fmt.Fprintf(w, "Every acquire's wait and every release's duration, recorded for %s after a warm-up in one HDR histogram "+
@@ -114,4 +97,19 @@ func writeReport(w io.Writer, r report) {
 			r.stat)
 	}
 	fmt.Fprintf(w, "\n## Reproduce\n\n```\n%s\n```\n", r.reproduce)
+}
+
+// benchSection writes the section titled title: the table of benchmark
+// bench and its plot. It returns the cells that miss the bar, one line each.
+func benchSection(w io.Writer, r *report, title, bench string, sizes, clients, procs []int) []string {
+	fmt.Fprintf(w, "## %s\n\n", title)
+	var misses []string
+	for _, v := range benchTable(w, r.res, bench, sizes, clients, procs) {
+		if len(v.misses) > 0 {
+			misses = append(misses, fmt.Sprintf("%s size=%d clients=%d -cpu %d: %s",
+				bench, v.c.size, v.c.clients, v.c.procs, strings.Join(v.misses, "; ")))
+		}
+	}
+	fmt.Fprintf(w, "\n![ns/op against clients, %s](%s)\n\n", bench, r.plots[bench])
+	return misses
 }
