@@ -7,8 +7,8 @@ import "sync/atomic"
 // Pool[T] in a package of their own, and there the compiler (Go 1.25 and
 // 1.26) leaves some methods of those types — Bool.Load and CompareAndSwap
 // among them — as calls in Pool's code, unless that package itself imports
-// the type's package. Those calls were 43 of the 622 instructions of an
-// acquire+release in benchmarks/ under callgrind. The methods here belong to
+// the type's package (DESIGN.md, "Atomics that inline in the user's
+// package", has the cost of those calls). The methods here belong to
 // chanpool, which the user's package does import, and call sync/atomic's
 // functions, which are compiler intrinsics (single instructions on 64-bit
 // platforms). TestHotPathInlines checks the result.

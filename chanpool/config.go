@@ -15,8 +15,7 @@ import (
 // the default" instead. Every other negative value is rejected by New.
 const None = -1
 
-// Defaults used for Config fields left at zero. They match the TypeScript
-// pool chanpool descends from.
+// Defaults used for Config fields left at zero.
 const (
 	DefaultMaxConns         = 10
 	DefaultMinConns         = 2
@@ -209,9 +208,6 @@ func (c *Config[T]) settings() (settings, error) {
 	}
 	if s.lifetimeJitter > 0 && s.lifetimeJitter >= s.maxLifetime {
 		return s, fmt.Errorf("chanpool: Config.MaxLifetimeJitter (%v) must be less than Config.MaxLifetime (%v)", s.lifetimeJitter, s.maxLifetime)
-	}
-	if s.leakThreshold > 0 && !histograms {
-		return s, fmt.Errorf("chanpool: Config.LeakThreshold needs lease timing, which the chanpool_nohist build tag removes")
 	}
 	if c.HealthCheckAfter == None {
 		s.healthAfter = 0 // check on every acquire

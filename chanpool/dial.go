@@ -10,6 +10,9 @@ import (
 	"go.uber.org/atomic"
 )
 
+// Dialing: the dial goroutine, the request that connects it to the caller
+// it was started for, and the registry of open connections.
+
 // dialReq connects an acquiring caller to the dial started for it. Exactly
 // one of the dial (deliver) and the caller (abandon) wins the state; the
 // loser's side is then handled by the winner: a delivered result the caller
@@ -176,67 +179,4 @@ func (p *Pool[T]) bounded(ctx context.Context, d time.Duration) (context.Context
 		t.Stop()
 		cancel(context.Canceled)
 	}
-}
-
-// healthy runs Config.HealthCheck on c if it has been idle longer than
-// HealthCheckAfter.
-func (p *Pool[T]) healthy(ctx context.Context, c *conn[T]) bool {
-	if idle := p.clock.Now().UnixNano() - c.lastUsed.Load(); idle <= int64(p.set.healthAfter) && p.set.healthAfter > 0 {
-		return true
-	}
-	// The caller's values, not its cancellation: a caller giving up must not
-	// get a healthy connection destroyed. CheckTimeout still bounds it.
-	if err := p.check(p.cfg.HealthCheck, context.WithoutCancel(ctx), c.value); err != nil {
-		p.log.Warn("chanpool: health check failed; closing connection", "conn", c.id, "err", err)
-		return false
-	}
-	return true
-}
-
-// check runs a HealthCheck or Reset bounded by CheckTimeout, turning a panic
-// into an error. The call runs on a goroutine of the pool's, so that a check
-// that ignores its context is abandoned at the timeout instead of hanging
-// the caller; Close waits for it (see Close).
-func (p *Pool[T]) check(f func(context.Context, T) error, ctx context.Context, v T) error {
-	ctx, cancel := p.bounded(ctx, p.set.checkTimeout)
-	defer cancel()
-	run := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("panicked: %v", r)
-			}
-		}()
-		return f(ctx, v)
-	}
-	if p.set.checkTimeout <= 0 {
-		return run()
-	}
-	done := make(chan error, 1)
-	p.checking.Add(1)
-	if !p.goTracked(func() { defer p.checking.Add(-1); done <- run() }) {
-		p.checking.Add(-1)
-		return ErrClosed
-	}
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("gave up after %v: %w", p.set.checkTimeout, context.Cause(ctx))
-	}
-}
-
-// goTracked runs f on a new goroutine that Close waits for. It returns
-// false, running nothing, once the pool is closed.
-func (p *Pool[T]) goTracked(f func()) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed.Load() {
-		return false
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		f()
-	}()
-	return true
 }

@@ -18,7 +18,7 @@ var (
 	ErrAcquireTimeout = errors.New("chanpool: acquire timed out")
 
 	// ErrDial wraps every error returned by Config.Dial (and a panic in it),
-	// together with the original error: both errors.Is(err, ErrDial) and
+	// together with the dial's own error: both errors.Is(err, ErrDial) and
 	// errors.Is(err, dialErr) hold.
 	ErrDial = errors.New("chanpool: dial failed")
 

@@ -82,13 +82,13 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			continue
 		}
 		s := c.state.Load()
-		if gen := s >> stateBits; !p.stamp && gen != c.seenGen {
+		if gen := genOf(s); !p.stamp && gen != c.seenGen {
 			c.seenGen = gen
 			c.lastUsed.Store(now)
 		}
 		if c.expires != 0 && now >= c.expires {
 			c.doomed.Store(true)
-			if s&stateMask == stIdle {
+			if stOf(s) == stIdle {
 				doomedIdle++
 			}
 		}
@@ -131,7 +131,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		c := t.c
 		s := c.state.Load()
 		switch {
-		case s&stateMask != stIdle:
+		case stOf(s) != stIdle:
 			// Closed by a forced Close; nothing to do.
 		case c.doomed.Load():
 			doomedIdle--
@@ -160,5 +160,17 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		p.probe()
 	} else {
 		p.refill()
+	}
+}
+
+// noteIdle lowers idleLow to n, the idle count an acquirer just saw. The
+// evictor reads the low-water mark to learn how many connections the load
+// did not need (evict.go).
+func (p *Pool[T]) noteIdle(n int) {
+	for {
+		low := p.idleLow.Load()
+		if int64(n) >= low || p.idleLow.CompareAndSwap(low, int64(n)) {
+			return
+		}
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/chanpool/chanpool/internal/ring"
 )
 
+// latencySamples is how many recent samples each Stats latency covers.
+const latencySamples = 1024
+
 // Bucket bounds of the latency histograms: powers of two from 2^10 ns
 // (1.024 µs) to 2^36 ns (68.7 s). Samples above the last bound count only in
 // Latency.Count and Sum.

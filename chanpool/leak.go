@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
-	"time"
 )
+
+// Leaks: reclaiming a leased connection whose every handle was dropped, and
+// reporting leases held past Config.LeakThreshold.
 
 // newToken makes the token for a freshly dialed connection and arranges for
 // the pool to hear when it becomes unreachable (see token).
@@ -23,44 +25,15 @@ func newToken[T any](c *conn[T]) *token[T] {
 // pool takes the connection back, closes it and frees its slot.
 func (p *Pool[T]) lost(c *conn[T]) {
 	s := c.state.Load()
-	if st := s & stateMask; st != stBusy || !c.state.CompareAndSwap(s, s&^stateMask|stDead) {
+	if stOf(s) != stBusy || !c.state.CompareAndSwap(s, withSt(s, stDead)) {
 		return
 	}
 	p.st.destroyedBusy.Add(1)
 	p.log.Warn("chanpool: connection leaked: its handle became unreachable without Release or Destroy; closing it",
-		"conn", c.id, "lease", s>>stateBits)
+		"conn", c.id, "lease", genOf(s))
 	// Closing may block on user code: not on the runtime's cleanup goroutine.
 	if !p.goTracked(func() { p.retire(c, ReasonLeaked) }) {
 		p.retire(c, ReasonLeaked)
-	}
-}
-
-// stampLease records when (and, with leak detection, from where) c is being
-// leased. It runs before the compare-and-swap that publishes the lease, so a
-// reader that sees the lease sees its stamp.
-func (p *Pool[T]) stampLease(c *conn[T]) {
-	c.leasedAt.Store(p.leaseStamp())
-	if p.set.leakThreshold > 0 {
-		pcs := make([]uintptr, 32)
-		pcs = pcs[:runtime.Callers(4, pcs)] // skip Callers, stampLease, lease, Acquire
-		c.stack.Store(&pcs)
-	}
-}
-
-// leaseStamp is the value of conn.leasedAt for a lease starting now: the
-// monotonic clock (one clock read, where the wall clock costs two), plus one
-// so that 0 stays "not stamped" even at the fake clock's origin.
-func (p *Pool[T]) leaseStamp() int64 { return int64(p.clock.Mono()) + 1 }
-
-// heldFor is how long ago the lease stamped at was stamped.
-func (p *Pool[T]) heldFor(at int64) time.Duration {
-	return p.clock.Mono() - time.Duration(at-1)
-}
-
-// recordHold adds the hold time of c's ending lease, which was stamped.
-func (p *Pool[T]) recordHold(c *conn[T]) {
-	if at := c.leasedAt.Load(); at != 0 {
-		p.holds.add(p.heldFor(at))
 	}
 }
 
@@ -74,8 +47,8 @@ func (p *Pool[T]) scanLeaks() {
 			continue
 		}
 		s := c.state.Load()
-		gen := s >> stateBits
-		if s&stateMask != stBusy || gen == c.reportedGen {
+		gen := genOf(s)
+		if stOf(s) != stBusy || gen == c.reportedGen {
 			continue
 		}
 		at := c.leasedAt.Load()

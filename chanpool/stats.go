@@ -8,7 +8,7 @@ import (
 
 // counters are the pool's cumulative statistics. They are written off the
 // acquire/release fast path (a fast acquire or release is counted in its
-// connection's own state word instead, see conn.go).
+// connection's own state word instead, see state.go).
 type counters struct {
 	created, destroyed atomic.Uint64
 	deadAcquired       atomic.Uint64 // leases granted on connections since closed
@@ -102,8 +102,8 @@ func (p *Pool[T]) Stats() Stats {
 			continue
 		}
 		st := c.state.Load()
-		acquired += st >> stateBits
-		if m := st & stateMask; m == stBusy || m == stReleasing {
+		acquired += genOf(st)
+		if m := stOf(st); m == stBusy || m == stReleasing {
 			s.Busy++
 		}
 	}

@@ -2,7 +2,8 @@
 // on a loopback port the OS picks, pools real net.Conns to it, runs many
 // concurrent clients doing write+read round trips for a few seconds, and
 // prints the pool's stats and the acquire/release latency percentiles next to
-// the original pool's targets (acquire < 5 ms, release < 1 ms).
+// latency targets for a pool in a latency-sensitive service (acquire p99
+// < 5 ms, release p99 < 1 ms).
 //
 //	go run ./examples/echo -duration 3s -clients 64 -conns 16 -size 64
 package main

@@ -9,7 +9,7 @@ import (
 	"github.com/chanpool/chanpool/chanpool"
 )
 
-// The original TypeScript pool's performance targets.
+// Latency targets at p99 for a pool in a latency-sensitive service.
 const (
 	acquireTarget = 5 * time.Millisecond
 	releaseTarget = 1 * time.Millisecond
@@ -53,7 +53,7 @@ func (p percentiles) String() string {
 }
 
 // printReport prints the pool's final stats and the client-side latencies
-// next to the original targets. It reports whether both targets were met.
+// next to the targets. It reports whether both targets were met.
 func printReport(st chanpool.Stats, ops int64, elapsed time.Duration, acq, rel percentiles) bool {
 	fmt.Printf("\n%d round trips in %v (%.0f ops/s)\n\n", ops, elapsed.Round(time.Millisecond),
 		float64(ops)/elapsed.Seconds())

@@ -1,0 +1,152 @@
+package chanpool
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Ending a lease: Conn.Release and Conn.Destroy, and the hand-back to the
+// longest waiter or the idle list.
+
+// Release ends the lease and hands the connection back: to the
+// longest-waiting caller if there is one, else to the idle list. If
+// Config.Reset is set it runs first, and a failing reset destroys the
+// connection instead. A connection past its lifetime, or released after the
+// pool began closing, is closed instead of reused. Release returns
+// ErrNotHeld, changing nothing, if this handle does not hold the lease.
+func (h Conn[T]) Release() error {
+	t := h.t
+	if t == nil {
+		return ErrNotHeld
+	}
+	// The common case — no Reset, no release stamp or hook, a lease not
+	// sampled for hold time, a connection within its lifetime — is one
+	// compare-and-swap and one channel send; the rest is releaseSlow's.
+	c := t.c
+	p := c.pool
+	if h.gen&p.releaseMask == 0 || c.doomed.Load() {
+		return p.releaseSlow(t, h.gen)
+	}
+	idle := h.gen << stateBits // word(h.gen, stIdle), written out as in Acquire
+	if !c.state.CompareAndSwap(idle|stBusy, idle) {
+		return p.notHeld(c, h.gen, "Release")
+	}
+	// put, by hand, for the call is a measurable part of the fast path
+	// (DESIGN.md, "Release's fast path"); and with a plain send: the idle
+	// list always has room (see put), so this never blocks, and it is
+	// cheaper than put's non-blocking one.
+	p.idle <- t
+	if p.closed.Load() {
+		p.drainIdle()
+	}
+	return nil
+}
+
+// Destroy ends the lease and closes the connection; use it when the
+// connection is broken or its state unknown, so it never goes back to idle.
+// The freed slot serves a waiting caller or, below MinConns, is dialed again.
+// Destroy returns ErrNotHeld, changing nothing, if this handle does not hold
+// the lease.
+func (h Conn[T]) Destroy() error {
+	if h.t == nil {
+		return ErrNotHeld
+	}
+	return h.t.c.pool.destroyLease(h.t.c, h.gen)
+}
+
+// releaseSlow is Conn.Release with every feature: Reset, stamps, hooks,
+// samples, lifetimes.
+func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
+	c := t.c
+	busy := word(gen, stBusy)
+	idle := word(gen, stIdle)
+	if p.cfg.Reset != nil {
+		if !c.state.CompareAndSwap(busy, word(gen, stReleasing)) {
+			return p.notHeld(c, gen, "Release")
+		}
+		if gen&p.holdMask == 0 {
+			p.recordHold(c)
+		}
+		if err := p.check(p.cfg.Reset, context.Background(), c.value); err != nil {
+			p.log.Warn("chanpool: reset failed; closing connection", "conn", c.id, "err", err)
+			if c.state.CompareAndSwap(word(gen, stReleasing), word(gen, stDead)) {
+				p.retire(c, ReasonReset)
+			}
+			return nil
+		}
+		busy = word(gen, stReleasing)
+	}
+	if !c.state.CompareAndSwap(busy, idle) {
+		return p.notHeld(c, gen, "Release")
+	}
+	// The connection is idle but not yet in the channel: this goroutine
+	// still owns it.
+	if gen&p.holdMask == 0 && p.cfg.Reset == nil {
+		p.recordHold(c)
+	}
+	if p.stamp {
+		c.lastUsed.Store(p.clock.Now().UnixNano())
+	}
+	if p.cfg.Hooks.OnRelease != nil {
+		p.cfg.Hooks.OnRelease(c.info())
+	}
+	p.requeue(t, idle)
+	return nil
+}
+
+// requeue puts a released connection, in state idle, back on the idle list,
+// or closes it if it is past its lifetime or the pool is closing.
+func (p *Pool[T]) requeue(t *token[T], idle uint64) {
+	switch {
+	case t.c.doomed.Load():
+		p.kill(t.c, idle, ReasonLifetime)
+	case p.closed.Load():
+		p.kill(t.c, idle, ReasonPoolClosed)
+	default:
+		p.put(t)
+	}
+}
+
+// destroyLease implements Conn.Destroy.
+func (p *Pool[T]) destroyLease(c *conn[T], gen uint64) error {
+	if !c.state.CompareAndSwap(word(gen, stBusy), word(gen, stDead)) {
+		return p.notHeld(c, gen, "Destroy")
+	}
+	p.st.destroyedBusy.Add(1)
+	p.retire(c, ReasonDestroy)
+	return nil
+}
+
+// notHeld reports a Release or Destroy through a handle that does not hold
+// the lease. A lease ended by a forced Close is not misuse: ErrClosed.
+func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
+	s := c.state.Load()
+	if genOf(s) == gen && stOf(s) == stDead && c.diedLeased.Load() {
+		return ErrClosed // closed under its holder by a forced Close
+	}
+	p.st.misuse.Add(1)
+	if p.log.Enabled(context.Background(), slog.LevelWarn) {
+		p.log.Warn("chanpool: "+op+" through a handle that does not hold the connection; ignored",
+			"conn", c.id, "handle_lease", gen, "current_lease", genOf(s), "state", State(stOf(s)))
+	}
+	return ErrNotHeld
+}
+
+// put hands an idle connection the caller owns to the longest waiter, or to
+// the idle list if nobody waits.
+//
+// The idle channel never blocks a send: its capacity is MaxConns+1, and it
+// only ever holds open connections, at most MaxConns of them (slots.go), and
+// at most one wake-up signal (signal.go). A full channel is a bug: panic.
+func (p *Pool[T]) put(t *token[T]) {
+	select {
+	case p.idle <- t:
+	default:
+		panic(errOverflow)
+	}
+	// Close sets closed and then drains; a put that raced past the closed
+	// check above it drains what it may have added (see Close).
+	if p.closed.Load() {
+		p.drainIdle()
+	}
+}

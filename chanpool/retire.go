@@ -1,0 +1,93 @@
+package chanpool
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// Retirement: closing a connection that reached state dead, unregistering
+// it and freeing its slot, and why it was closed.
+
+// kill moves a connection the caller owns from state s to dead and retires
+// it. If the state moved meanwhile (a forced Close got there first) it does
+// nothing.
+func (p *Pool[T]) kill(c *conn[T], s uint64, reason CloseReason) {
+	if c.state.CompareAndSwap(s, withSt(s, stDead)) {
+		p.retire(c, reason)
+	}
+}
+
+// retire closes a connection already in state dead, unregisters it and
+// frees its slot. Only the goroutine that moved it to dead calls retire.
+func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
+	p.mu.Lock()
+	p.conns[c.slot].Store(nil)
+	p.free = append(p.free, c.slot)
+	p.st.deadAcquired.Add(genOf(c.state.Load()))
+	p.mu.Unlock()
+	p.st.destroyed.Add(1)
+	p.st.closedBy[reason].Add(1)
+	p.closeValue(c.value, c.id, reason)
+	if p.cfg.Hooks.OnDestroy != nil {
+		p.cfg.Hooks.OnDestroy(c.info(), reason)
+	}
+	p.freeSlot()
+}
+
+// closeValue runs Config.Close, recovering a panic; failures are counted
+// and logged, and the connection counts as closed either way.
+func (p *Pool[T]) closeValue(v T, id uint64, reason CloseReason) {
+	if p.cfg.Close == nil {
+		return
+	}
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("close panicked: %v", r)
+			}
+		}()
+		return p.cfg.Close(v)
+	}()
+	if err != nil {
+		p.st.closeErrors.Add(1)
+		p.log.Warn("chanpool: close failed", "conn", id, "reason", reason.String(), "err", err)
+	} else if p.log.Enabled(context.Background(), slog.LevelDebug) {
+		p.log.Debug("chanpool: closed connection", "conn", id, "reason", reason.String())
+	}
+}
+
+// CloseReason says why a connection was closed.
+type CloseReason uint8
+
+// Reasons a connection is closed.
+const (
+	ReasonIdle       CloseReason = iota // surplus to the load for IdleTimeout
+	ReasonLifetime                      // past MaxLifetime
+	ReasonHealth                        // HealthCheck failed
+	ReasonReset                         // Reset failed
+	ReasonDestroy                       // the holder called Destroy
+	ReasonPoolClosed                    // the pool closed
+	ReasonLeaked                        // the holder lost its handle without ending the lease
+	numReasons
+)
+
+func (r CloseReason) String() string {
+	switch r {
+	case ReasonIdle:
+		return "idle"
+	case ReasonLifetime:
+		return "lifetime"
+	case ReasonHealth:
+		return "health"
+	case ReasonReset:
+		return "reset"
+	case ReasonDestroy:
+		return "destroy"
+	case ReasonPoolClosed:
+		return "pool_closed"
+	case ReasonLeaked:
+		return "leaked"
+	}
+	return "unknown"
+}

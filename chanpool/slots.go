@@ -1,0 +1,68 @@
+package chanpool
+
+// Slot accounting: the MaxConns bound.
+//
+// Every open or dialing connection holds one unit of Pool.slots, taken in
+// trySlot and given back in dropSlot (by freeSlot, once it is closed), so
+// at most MaxConns connections are ever open or dialing. Pool.open mirrors
+// the units held, for reading without the semaphore's mutex.
+//
+// No lost wake-up: a caller that finds the pool full registers in
+// Pool.waiting and then tries for a slot again (acquireSlow); whoever frees
+// a slot lowers open, releases the unit and then reads waiting (refill).
+// The atomics are sequentially consistent and the semaphore orders the
+// unit's release, so at least one side sees the other: either the caller
+// gets the slot and dials, or the freer sees the caller and dials for it.
+// Released connections need no such care: waiters block on the idle channel
+// itself.
+
+// trySlot takes a unit of slots if one is free. The atomic pre-check keeps
+// callers of a full pool off the semaphore's mutex; open never exceeds the
+// units held (it rises after TryAcquire and falls before Release), so it
+// turns away only callers the semaphore would turn away too.
+func (p *Pool[T]) trySlot() bool {
+	if p.open.Load() >= int64(p.set.maxConns) || !p.slots.TryAcquire(1) {
+		return false
+	}
+	p.open.Add(1)
+	return true
+}
+
+// freeSlot gives a unit back and lets the freed capacity serve whoever needs
+// it: a waiting caller, MinConns, or Close waiting for the pool to empty.
+func (p *Pool[T]) freeSlot() {
+	p.dropSlot()
+	p.refill()
+}
+
+// dropSlot gives a unit back without dialing again (after a failed dial,
+// whose retry is paced by backoff instead).
+func (p *Pool[T]) dropSlot() {
+	p.open.Add(-1)
+	p.slots.Release(1)
+	if p.closed.Load() {
+		select {
+		case p.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// refill starts dials, without an owner, while the pool needs connections —
+// a caller is waiting, or fewer than MinConns are open — and has free slots.
+// A waiter is served one dial per call: each freed slot calls refill once.
+func (p *Pool[T]) refill() {
+	if p.breakerOpen.Load() {
+		return // only the probe dials (see probe)
+	}
+	need := int64(p.set.minConns) - p.open.Load()
+	if need < 1 && p.waiting.Load() > 0 {
+		need = 1
+	}
+	for ; need > 0; need-- {
+		if p.closed.Load() || !p.trySlot() {
+			return
+		}
+		p.startDial(nil)
+	}
+}
