@@ -61,22 +61,6 @@ func TestAcquireDialsUpToMaxConns(t *testing.T) {
 	}
 }
 
-// startAcquire runs Acquire in a goroutine and returns a channel with its
-// outcome.
-type outcome struct {
-	c   chanpool.Conn[*res]
-	err error
-}
-
-func startAcquire(ctx context.Context, p *chanpool.Pool[*res]) <-chan outcome {
-	ch := make(chan outcome, 1)
-	go func() {
-		c, err := p.Acquire(ctx)
-		ch <- outcome{c, err}
-	}()
-	return ch
-}
-
 func TestWaitersAreServedFIFO(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
