@@ -122,21 +122,16 @@ func (l *chaosLoad) request(i int, n uint64) sample {
 // within.
 func (l *chaosLoad) waitAll(t *testing.T, what string, within time.Duration, cond func(client int) bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		done := true
+	all := func() bool {
 		for i := range l.ok {
-			done = done && cond(i)
+			if !cond(i) {
+				return false
+			}
 		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v", what, within)
-		}
-		<-tick.C
+		return true
+	}
+	if !poll(within, all) {
+		t.Fatalf("%s: not reached within %v", what, within)
 	}
 }
 

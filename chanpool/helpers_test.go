@@ -271,7 +271,9 @@ func newTextLogger(w io.Writer) *slog.Logger {
 }
 
 // poll calls cond every millisecond until it holds, or until within has
-// passed; it reports whether cond held.
+// passed; it reports whether cond held. It is for tests on real time (real
+// sockets, the garbage collector, the stress test): a test on the fake clock
+// waits with synctest.Wait instead.
 func poll(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
 	tick := time.NewTicker(time.Millisecond)
@@ -455,21 +457,18 @@ func (s *echoServer) kill() {
 }
 
 // restart listens on the server's address again. The port is normally free
-// at once (Go sets SO_REUSEADDR on listeners); a few retries cover the rare
-// case where it is not.
+// at once (Go sets SO_REUSEADDR on listeners); retrying for a second covers
+// the rare case where it is not.
 func (s *echoServer) restart() {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
+	var ln net.Listener
 	var err error
-	for range 100 {
-		var ln net.Listener
-		if ln, err = net.Listen("tcp", s.addr); err == nil {
-			s.serve(ln)
-			return
-		}
-		<-tick.C
+	if !poll(time.Second, func() bool {
+		ln, err = net.Listen("tcp", s.addr)
+		return err == nil
+	}) {
+		s.t.Fatalf("restart on %s: %v", s.addr, err)
 	}
-	s.t.Fatalf("restart on %s: %v", s.addr, err)
+	s.serve(ln)
 }
 
 // open returns how many server-side connections are open.
@@ -545,18 +544,14 @@ func roundTrip(c net.Conn, n uint64) error {
 // polling only covers a kernel that delivers it late.
 func waitCheckFails(t testing.TB, c net.Conn) error {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		if err := chanpool.CheckConn(context.Background(), c); err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CheckConn still reports %v alive after 5s", c.LocalAddr())
-		}
-		<-tick.C
+	var err error
+	if !poll(5*time.Second, func() bool {
+		err = chanpool.CheckConn(context.Background(), c)
+		return err != nil
+	}) {
+		t.Fatalf("CheckConn still reports %v alive after 5s", c.LocalAddr())
 	}
+	return err
 }
 
 // netTracker watches a pool of net.Conns from the outside: what it dialed

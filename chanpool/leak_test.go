@@ -30,17 +30,19 @@ func leakOne(t *testing.T, p *chanpool.Pool[*res]) uint64 {
 // connection, or fails after a generous real-time bound.
 func awaitDestroy(t *testing.T, destroyed <-chan chanpool.CloseReason) chanpool.CloseReason {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
+	var r chanpool.CloseReason
+	if !poll(10*time.Second, func() bool {
 		runtime.GC()
 		select {
-		case r := <-destroyed:
-			return r
-		case <-deadline:
-			t.Fatal("the pool never noticed the lost handle")
-		case <-time.After(10 * time.Millisecond): // another GC cycle
+		case r = <-destroyed:
+			return true
+		default:
+			return false
 		}
+	}) {
+		t.Fatal("the pool never noticed the lost handle")
 	}
+	return r
 }
 
 func TestLostHandleIsReclaimed(t *testing.T) {
