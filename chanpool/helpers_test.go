@@ -248,6 +248,14 @@ func sumClosed(c chanpool.CloseCounts) uint64 {
 	return c.Idle + c.Lifetime + c.Health + c.Reset + c.Destroy + c.PoolClosed + c.Leaked
 }
 
+// captureLogs sets cfg.Logger to a text logger writing to the buffer it
+// returns.
+func captureLogs[T any](cfg *chanpool.Config[T]) *syncBuffer {
+	logs := &syncBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	return logs
+}
+
 // syncBuffer is a bytes.Buffer safe for a logger and a test to share.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -264,10 +272,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-func newTextLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // poll calls cond every millisecond until it holds, or until within has

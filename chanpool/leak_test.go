@@ -2,7 +2,6 @@ package chanpool_test
 
 import (
 	"context"
-	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -96,11 +95,10 @@ func TestReleasedHandleIsNotALeak(t *testing.T) {
 
 func TestLeakThresholdReportsOnceWithStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
 		b := &backend{}
 		cfg := b.config()
 		cfg.LeakThreshold = 10 * time.Second
-		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		logs := captureLogs(&cfg)
 		p, clk := newPool(t, cfg)
 		c := holdForLeakTest(t, p)
 		quick := acquireN(t, p, 1)[0]
