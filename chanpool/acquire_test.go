@@ -2,7 +2,6 @@ package chanpool_test
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -351,16 +350,6 @@ func TestDefaultsMatchTheOriginal(t *testing.T) {
 		assert.Equal(t, 2, s.Total, "MinConns dialed at start")
 		require.NoError(t, p.Close(context.Background()))
 	})
-}
-
-func TestErrorsAreDistinct(t *testing.T) {
-	errs := []error{chanpool.ErrClosed, chanpool.ErrExhausted, chanpool.ErrAcquireTimeout,
-		chanpool.ErrDial, chanpool.ErrNoIdle, chanpool.ErrNotHeld}
-	for i, a := range errs {
-		for j, b := range errs {
-			assert.Equal(t, i == j, errors.Is(a, b), "errors.Is(%v, %v)", a, b)
-		}
-	}
 }
 
 func TestAcquireContextCauseIsKept(t *testing.T) {
