@@ -338,20 +338,6 @@ func TestWarmUpDialsMinConns(t *testing.T) {
 	})
 }
 
-func TestDefaultsMatchTheOriginal(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := &backend{}
-		p, err := chanpool.New(chanpool.Config[*res]{Dial: b.dial})
-		require.NoError(t, err)
-		synctest.Wait()
-		s := p.Stats()
-		assert.Equal(t, 10, s.MaxConns)
-		assert.Equal(t, 2, s.MinConns)
-		assert.Equal(t, 2, s.Total, "MinConns dialed at start")
-		require.NoError(t, p.Close(context.Background()))
-	})
-}
-
 func TestAcquireContextCauseIsKept(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
