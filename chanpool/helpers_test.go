@@ -3,6 +3,30 @@ package chanpool_test
 // Helpers shared by the package's tests: an in-memory backend and pools built
 // on it, acquire outcomes, Stats identities, log capture, waiting in real
 // time, and a loopback echo server with a pool of real TCP connections to it.
+//
+// Time in the tests. A unit test builds its pool on a clock.Fake (newPool,
+// fullPool, the fuzz model): the pool's time moves only when the test calls
+// Advance, so a test can stand a nanosecond before a deadline and then on
+// it. When the test has to wait for other goroutines (a caller blocked in
+// Acquire, a dial in the background, the evictor, a callback run by Advance,
+// Close waiting for a lease), it runs inside synctest.Test and calls
+// synctest.Wait, which returns once every other goroutine of the bubble is
+// durably blocked; the bubble also fails a test that leaves a goroutine
+// blocked for good. A test whose every step completes on its own goroutine
+// needs no bubble, only the fake clock.
+//
+// The real clock (chanpool.New) is for what neither can drive:
+//   - New's own defaults and validation (TestDefaults runs in a bubble, where
+//     the real clock is synctest's);
+//   - lost handles, which the garbage collector finds, and whose cleanups run
+//     outside any bubble;
+//   - real sockets (netcheck, chaos), since a goroutine blocked on the network
+//     is not durably blocked; such a test may still take a fake clock for the
+//     pool's own time (TestLivenessOnlyAfterHealthCheckAfter);
+//   - the stress test, the benchmarks and the examples.
+//
+// Those wait on channels or with poll, under generous bounds. No test sleeps
+// to wait for an event.
 
 import (
 	"bytes"
