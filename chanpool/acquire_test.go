@@ -2,7 +2,6 @@ package chanpool_test
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -59,22 +58,6 @@ func TestAcquireDialsUpToMaxConns(t *testing.T) {
 	for _, c := range held {
 		require.NoError(t, c.Release())
 	}
-}
-
-// startAcquire runs Acquire in a goroutine and returns a channel with its
-// outcome.
-type outcome struct {
-	c   chanpool.Conn[*res]
-	err error
-}
-
-func startAcquire(ctx context.Context, p *chanpool.Pool[*res]) <-chan outcome {
-	ch := make(chan outcome, 1)
-	go func() {
-		c, err := p.Acquire(ctx)
-		ch <- outcome{c, err}
-	}()
-	return ch
 }
 
 func TestWaitersAreServedFIFO(t *testing.T) {
@@ -353,30 +336,6 @@ func TestWarmUpDialsMinConns(t *testing.T) {
 		assert.Equal(t, 3, s.Idle)
 		assert.True(t, p.Healthy())
 	})
-}
-
-func TestDefaultsMatchTheOriginal(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := &backend{}
-		p, err := chanpool.New(chanpool.Config[*res]{Dial: b.dial})
-		require.NoError(t, err)
-		synctest.Wait()
-		s := p.Stats()
-		assert.Equal(t, 10, s.MaxConns)
-		assert.Equal(t, 2, s.MinConns)
-		assert.Equal(t, 2, s.Total, "MinConns dialed at start")
-		require.NoError(t, p.Close(context.Background()))
-	})
-}
-
-func TestErrorsAreDistinct(t *testing.T) {
-	errs := []error{chanpool.ErrClosed, chanpool.ErrExhausted, chanpool.ErrAcquireTimeout,
-		chanpool.ErrDial, chanpool.ErrNoIdle, chanpool.ErrNotHeld}
-	for i, a := range errs {
-		for j, b := range errs {
-			assert.Equal(t, i == j, errors.Is(a, b), "errors.Is(%v, %v)", a, b)
-		}
-	}
 }
 
 func TestAcquireContextCauseIsKept(t *testing.T) {

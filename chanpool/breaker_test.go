@@ -12,14 +12,6 @@ import (
 	"github.com/chanpool/chanpool/chanpool"
 )
 
-func breakerConfig(b *backend) chanpool.Config[*res] {
-	cfg := b.config()
-	cfg.MaxConns = 2
-	cfg.BreakerThreshold = 3
-	cfg.AcquireTimeout = time.Minute
-	return cfg
-}
-
 func TestBreakerReleasesWaitersWithLastDialError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}

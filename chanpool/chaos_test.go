@@ -2,12 +2,8 @@ package chanpool_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"io"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,367 +18,10 @@ import (
 )
 
 // These tests run a real TCP server on a loopback port, in the test process,
-// and pool real net.Conns to it: they use real time, kept short with small
-// timeouts, and wait for events on channels or by bounded polling, never by
-// sleeping. Bounds on durations are generous: they must hold on a loaded
+// and pool real net.Conns to it (echoServer and netTracker, in
+// helpers_test.go): they use real time, kept short with small timeouts, and
+// wait for events on channels or by bounded polling, never by sleeping. Bounds on durations are generous: they must hold on a loaded
 // two-core machine under -race.
-
-// frameSize is the size of a request, and of its reply, on the echo server.
-const frameSize = 8
-
-// echoServer is a TCP server on a loopback port that answers every
-// frameSize-byte request with the same bytes. It tracks its connections, so
-// a test can kill it (listener and every connection), restart it on the same
-// port, close one connection's server side, or have it close connections
-// that stay idle, as databases and load balancers do.
-type echoServer struct {
-	t    testing.TB
-	addr string
-	// idleTimeout, if set, makes the server close a connection on which no
-	// request arrived for that long.
-	idleTimeout time.Duration
-
-	mu    sync.Mutex
-	ln    net.Listener          // nil while down
-	conns map[net.Conn]struct{} // server sides still open
-	// wg counts the accept loop and the connection handlers. The accept
-	// loop adds the handlers while it holds a unit itself, so Add never
-	// races with a Wait on a zero counter.
-	wg sync.WaitGroup
-
-	changed    chan struct{} // signaled (buffer 1, never blocks) when conns changes
-	accepted   atomic.Int64
-	idleClosed atomic.Int64 // connections closed for idleness
-}
-
-// newEchoServer starts a server on 127.0.0.1:0 and kills it when the test
-// ends.
-func newEchoServer(t testing.TB, idleTimeout time.Duration) *echoServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &echoServer{
-		t:           t,
-		addr:        ln.Addr().String(),
-		idleTimeout: idleTimeout,
-		conns:       make(map[net.Conn]struct{}),
-		changed:     make(chan struct{}, 1),
-	}
-	s.serve(ln)
-	t.Cleanup(s.kill)
-	return s
-}
-
-func (s *echoServer) serve(ln net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ln = ln
-	s.wg.Add(1)
-	go s.acceptLoop(ln)
-}
-
-func (s *echoServer) acceptLoop(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return // closed by kill
-		}
-		s.mu.Lock()
-		if s.ln != ln {
-			s.mu.Unlock()
-			c.Close() // killed meanwhile
-			continue
-		}
-		s.conns[c] = struct{}{}
-		s.accepted.Add(1)
-		s.wg.Add(1)
-		s.mu.Unlock()
-		s.signal()
-		go s.handle(c)
-	}
-}
-
-func (s *echoServer) handle(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.signal()
-	}()
-	var buf [frameSize]byte
-	for {
-		if s.idleTimeout > 0 {
-			if err := c.SetReadDeadline(time.Now().Add(s.idleTimeout)); err != nil {
-				return
-			}
-		}
-		if _, err := io.ReadFull(c, buf[:]); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.idleClosed.Add(1)
-			}
-			return
-		}
-		if _, err := c.Write(buf[:]); err != nil {
-			return
-		}
-	}
-}
-
-func (s *echoServer) signal() {
-	select {
-	case s.changed <- struct{}{}:
-	default:
-	}
-}
-
-// kill closes the listener and every connection, and waits until every
-// goroutine of the server has ended. Killing a server that is down does
-// nothing.
-func (s *echoServer) kill() {
-	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-		s.ln = nil
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
-// restart listens on the server's address again. The port is normally free
-// at once (Go sets SO_REUSEADDR on listeners); a few retries cover the rare
-// case where it is not.
-func (s *echoServer) restart() {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var err error
-	for range 100 {
-		var ln net.Listener
-		if ln, err = net.Listen("tcp", s.addr); err == nil {
-			s.serve(ln)
-			return
-		}
-		<-tick.C
-	}
-	s.t.Fatalf("restart on %s: %v", s.addr, err)
-}
-
-// open returns how many server-side connections are open.
-func (s *echoServer) open() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
-// waitOpen waits until exactly want server-side connections are open.
-func (s *echoServer) waitOpen(want int, within time.Duration) error {
-	deadline := time.NewTimer(within)
-	defer deadline.Stop()
-	for {
-		if s.open() == want {
-			return nil
-		}
-		select {
-		case <-s.changed:
-		case <-deadline.C:
-			return fmt.Errorf("server has %d connections open after %v, want %d", s.open(), within, want)
-		}
-	}
-}
-
-// closePeer closes the server side of the client connection c, waiting for
-// the server to have accepted it first.
-func (s *echoServer) closePeer(c net.Conn) {
-	s.t.Helper()
-	want := c.LocalAddr().String()
-	deadline := time.NewTimer(5 * time.Second)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		for sc := range s.conns {
-			if sc.RemoteAddr().String() == want {
-				sc.Close()
-				s.mu.Unlock()
-				return
-			}
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.changed:
-		case <-deadline.C:
-			s.t.Fatalf("the server never accepted %s", want)
-		}
-	}
-}
-
-// roundTrip sends n to the echo server on c and checks the reply.
-func roundTrip(c net.Conn, n uint64) error {
-	if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
-		return err
-	}
-	var req, resp [frameSize]byte
-	binary.BigEndian.PutUint64(req[:], n)
-	if _, err := c.Write(req[:]); err != nil {
-		return err
-	}
-	if _, err := io.ReadFull(c, resp[:]); err != nil {
-		return err
-	}
-	if resp != req {
-		return fmt.Errorf("reply %x to request %x: protocol desync", resp, req)
-	}
-	return nil
-}
-
-// waitCheckFails polls chanpool.CheckConn on c, which must be idle, until it
-// reports an error (the peek reads nothing, so polling is harmless). On
-// loopback the first call normally sees the peer's close already; the
-// polling only covers a kernel that delivers it late.
-func waitCheckFails(t testing.TB, c net.Conn) error {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		if err := chanpool.CheckConn(context.Background(), c); err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CheckConn still reports %v alive after 5s", c.LocalAddr())
-		}
-		<-tick.C
-	}
-}
-
-// netTracker watches a pool of net.Conns from the outside: what it dialed
-// and closed, which connections passed a liveness check and when, which the
-// pool destroyed, and who holds what.
-type netTracker struct {
-	t     testing.TB
-	start time.Time // times below are offsets from start
-
-	mu        sync.Mutex
-	conns     map[net.Conn]*connRecord
-	destroyed map[uint64]chanpool.CloseReason // ids the pool has closed
-	holder    map[uint64]int                  // id -> client holding it
-	dialed    int
-	closed    int
-}
-
-type connRecord struct {
-	dialStart, dialEnd time.Duration
-	checkedOK          atomic.Int64 // offset of the last passed liveness check
-	closes             atomic.Int64
-}
-
-func newNetTracker(t testing.TB) *netTracker {
-	return &netTracker{
-		t:         t,
-		start:     time.Now(),
-		conns:     make(map[net.Conn]*connRecord),
-		destroyed: make(map[uint64]chanpool.CloseReason),
-		holder:    make(map[uint64]int),
-	}
-}
-
-func (tr *netTracker) now() time.Duration { return time.Since(tr.start) }
-
-// config returns a pool config of net.Conns to addr, checked with
-// chanpool.CheckConn on every acquire, watched by tr.
-func (tr *netTracker) config(addr string) chanpool.Config[net.Conn] {
-	var d net.Dialer
-	return chanpool.Config[net.Conn]{
-		Dial: func(ctx context.Context) (net.Conn, error) {
-			start := tr.now()
-			c, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				return nil, err
-			}
-			tr.mu.Lock()
-			tr.conns[c] = &connRecord{dialStart: start, dialEnd: tr.now()}
-			tr.dialed++
-			tr.mu.Unlock()
-			return c, nil
-		},
-		Close: func(c net.Conn) error {
-			tr.record(c).closes.Add(1)
-			tr.mu.Lock()
-			tr.closed++
-			tr.mu.Unlock()
-			return c.Close()
-		},
-		HealthCheck: func(ctx context.Context, c net.Conn) error {
-			err := chanpool.CheckConn(ctx, c)
-			if err == nil {
-				tr.record(c).checkedOK.Store(int64(tr.now()))
-			}
-			return err
-		},
-		HealthCheckAfter: chanpool.None,
-		Hooks: chanpool.Hooks{
-			OnDestroy: func(i chanpool.ConnInfo, r chanpool.CloseReason) {
-				tr.mu.Lock()
-				tr.destroyed[i.ID] = r
-				tr.mu.Unlock()
-			},
-		},
-	}
-}
-
-func (tr *netTracker) record(c net.Conn) *connRecord {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	r := tr.conns[c]
-	if r == nil {
-		tr.t.Errorf("connection %v was not dialed by the pool", c.LocalAddr())
-		return &connRecord{}
-	}
-	return r
-}
-
-// own records that client holds h. It fails the test if the pool had
-// already closed that connection, or if another client holds it.
-func (tr *netTracker) own(client int, h chanpool.Conn[net.Conn]) bool {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	id := h.ID()
-	if r, ok := tr.destroyed[id]; ok {
-		tr.t.Errorf("client %d was handed connection %d, which the pool had closed (%v)", client, id, r)
-		return false
-	}
-	if other, ok := tr.holder[id]; ok {
-		tr.t.Errorf("client %d was handed connection %d, held by client %d", client, id, other)
-		return false
-	}
-	tr.holder[id] = client
-	return true
-}
-
-// disown records that client is about to end its lease on h.
-func (tr *netTracker) disown(client int, h chanpool.Conn[net.Conn]) {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	if got := tr.holder[h.ID()]; got != client {
-		tr.t.Errorf("client %d ends its lease on %d, held by client %d", client, h.ID(), got)
-	}
-	delete(tr.holder, h.ID())
-}
-
-// checkAllClosed checks that every connection the pool dialed was closed
-// exactly once.
-func (tr *netTracker) checkAllClosed() {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	assert.Equal(tr.t, tr.dialed, tr.closed, "connections dialed and closed")
-	for c, r := range tr.conns {
-		assert.Equal(tr.t, int64(1), r.closes.Load(), "closes of %v", c.LocalAddr())
-	}
-}
 
 // sample is one request of a chaos client: an acquire and, if it
 // succeeded, a round trip.
@@ -483,21 +122,16 @@ func (l *chaosLoad) request(i int, n uint64) sample {
 // within.
 func (l *chaosLoad) waitAll(t *testing.T, what string, within time.Duration, cond func(client int) bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		done := true
+	all := func() bool {
 		for i := range l.ok {
-			done = done && cond(i)
+			if !cond(i) {
+				return false
+			}
 		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v", what, within)
-		}
-		<-tick.C
+		return true
+	}
+	if !poll(within, all) {
+		t.Fatalf("%s: not reached within %v", what, within)
 	}
 }
 
@@ -682,12 +316,6 @@ func errKind(err error) string {
 		}
 	}
 	return "other"
-}
-
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // TestChaosServerClosesIdleConns has the server close connections that sat

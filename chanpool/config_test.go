@@ -3,6 +3,7 @@ package chanpool_test
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -85,4 +86,20 @@ func TestDefaultMinConnsIsCappedByMaxConns(t *testing.T) {
 	require.NoError(t, err, "the default MinConns (2) must not make MaxConns 1 invalid")
 	assert.Equal(t, 1, p.Stats().MinConns)
 	require.NoError(t, p.Close(context.Background()))
+}
+
+// TestDefaults checks what a Config with only Dial set gets: ten
+// connections at most, two of them dialed at start.
+func TestDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		p, err := chanpool.New(chanpool.Config[*res]{Dial: b.dial})
+		require.NoError(t, err)
+		synctest.Wait()
+		s := p.Stats()
+		assert.Equal(t, 10, s.MaxConns)
+		assert.Equal(t, 2, s.MinConns)
+		assert.Equal(t, 2, s.Total, "MinConns dialed at start")
+		require.NoError(t, p.Close(context.Background()))
+	})
 }

@@ -10,34 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chanpool/chanpool/chanpool"
-	"github.com/chanpool/chanpool/internal/clock"
 )
-
-// evictConfig: IdleTimeout 30s, EvictionInterval 10s (the seed's defaults).
-func evictConfig(b *backend, maxConns, minConns int) chanpool.Config[*res] {
-	cfg := b.config()
-	cfg.MaxConns = maxConns
-	cfg.MinConns = minConns
-	if minConns == 0 {
-		cfg.MinConns = chanpool.None
-	}
-	cfg.IdleTimeout = 30 * time.Second
-	cfg.EvictionInterval = 10 * time.Second
-	cfg.DialTimeout = chanpool.None
-	return cfg
-}
-
-// step advances the clock by d in one-second ticks, letting the pool's
-// goroutines settle after each.
-func step(clk *clock.Fake, d time.Duration, each func()) {
-	for ; d > 0; d -= time.Second {
-		clk.Advance(time.Second)
-		synctest.Wait()
-		if each != nil {
-			each()
-		}
-	}
-}
 
 func TestEvictIdleDownToMinConns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -339,13 +339,6 @@ func (m *model) wantServed(n int) {
 	m.waiters = m.waiters[n:]
 }
 
-// resolved returns a channel holding o.
-func resolved(o outcome) <-chan outcome {
-	ch := make(chan outcome, 1)
-	ch <- o
-	return ch
-}
-
 func (m *model) hold(what string, c chanpool.Conn[*res], err error) {
 	if err != nil {
 		m.t.Fatalf("%s: %v", what, err)
@@ -374,9 +367,8 @@ func (m *model) check() {
 	if s.Created-s.Destroyed != uint64(s.Total-s.Dialing) {
 		t.Fatalf("Created %d - Destroyed %d != open %d", s.Created, s.Destroyed, s.Total-s.Dialing)
 	}
-	c := s.Closed
-	if c.Idle+c.Lifetime+c.Health+c.Reset+c.Destroy+c.PoolClosed+c.Leaked != s.Destroyed {
-		t.Fatalf("closes by reason %+v do not add up to %d", c, s.Destroyed)
+	if sumClosed(s.Closed) != s.Destroyed {
+		t.Fatalf("closes by reason %+v do not add up to %d", s.Closed, s.Destroyed)
 	}
 	if !m.closed && s.Busy != len(m.holders) {
 		t.Fatalf("Busy %d, but %d holders", s.Busy, len(m.holders))

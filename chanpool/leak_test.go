@@ -2,7 +2,6 @@ package chanpool_test
 
 import (
 	"context"
-	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -30,17 +29,19 @@ func leakOne(t *testing.T, p *chanpool.Pool[*res]) uint64 {
 // connection, or fails after a generous real-time bound.
 func awaitDestroy(t *testing.T, destroyed <-chan chanpool.CloseReason) chanpool.CloseReason {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
+	var r chanpool.CloseReason
+	if !poll(10*time.Second, func() bool {
 		runtime.GC()
 		select {
-		case r := <-destroyed:
-			return r
-		case <-deadline:
-			t.Fatal("the pool never noticed the lost handle")
-		case <-time.After(10 * time.Millisecond): // another GC cycle
+		case r = <-destroyed:
+			return true
+		default:
+			return false
 		}
+	}) {
+		t.Fatal("the pool never noticed the lost handle")
 	}
+	return r
 }
 
 func TestLostHandleIsReclaimed(t *testing.T) {
@@ -94,11 +95,10 @@ func TestReleasedHandleIsNotALeak(t *testing.T) {
 
 func TestLeakThresholdReportsOnceWithStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
 		b := &backend{}
 		cfg := b.config()
 		cfg.LeakThreshold = 10 * time.Second
-		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		logs := captureLogs(&cfg)
 		p, clk := newPool(t, cfg)
 		c := holdForLeakTest(t, p)
 		quick := acquireN(t, p, 1)[0]

@@ -115,8 +115,7 @@ func TestCloseFuncErrorsAndPanics(t *testing.T) {
 		}
 		panic("close exploded")
 	}
-	var logs syncBuffer
-	cfg.Logger = newTextLogger(&logs)
+	logs := captureLogs(&cfg)
 	p, _ := newPool(t, cfg)
 	cs := acquireN(t, p, 2)
 	require.NoError(t, cs[0].Destroy())

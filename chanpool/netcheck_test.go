@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
-	"runtime"
 	"testing"
 	"time"
 
@@ -15,41 +14,6 @@ import (
 	"github.com/chanpool/chanpool/chanpool"
 	"github.com/chanpool/chanpool/internal/clock"
 )
-
-// tcpPair returns both ends of a loopback TCP connection, closed when the
-// test ends.
-func tcpPair(t testing.TB) (client, server *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			c = nil
-		}
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	s := <-accepted
-	require.NotNil(t, s, "accept failed")
-	t.Cleanup(func() {
-		c.Close()
-		s.Close()
-	})
-	return c.(*net.TCPConn), s.(*net.TCPConn)
-}
-
-// skipWithoutPeek skips tests that need CheckConn to see the socket.
-func skipWithoutPeek(t *testing.T) {
-	switch runtime.GOOS {
-	case "linux", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly":
-	default:
-		t.Skipf("CheckConn checks nothing on %s", runtime.GOOS)
-	}
-}
 
 func TestCheckConnAlive(t *testing.T) {
 	client, server := tcpPair(t)

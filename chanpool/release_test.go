@@ -2,8 +2,6 @@ package chanpool_test
 
 import (
 	"context"
-	"log/slog"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -16,10 +14,9 @@ import (
 )
 
 func TestReleaseTwiceIsRejected(t *testing.T) {
-	var logs strings.Builder
 	b := &backend{}
 	cfg := b.config()
-	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	logs := captureLogs(&cfg)
 	p, _ := newPool(t, cfg)
 
 	c := acquireN(t, p, 1)[0]

@@ -18,19 +18,6 @@ import (
 // to watch, no timeout) and those in a select — and that the signal never
 // counts as, or hides, an idle connection.
 
-// requireAllEnded checks that every waiter has already returned, with want.
-func requireAllEnded(t *testing.T, waiters []<-chan outcome, want error, after string) {
-	t.Helper()
-	for i, w := range waiters {
-		select {
-		case o := <-w:
-			assert.ErrorIs(t, o.err, want, "waiter %d", i)
-		default:
-			t.Fatalf("waiter %d still blocked after %s", i, after)
-		}
-	}
-}
-
 func TestCloseWakesEveryWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}

@@ -12,17 +12,6 @@ import (
 	"github.com/chanpool/chanpool/chanpool"
 )
 
-// checkStats asserts the identities Stats documents for a pool at rest.
-func checkStats(t *testing.T, s chanpool.Stats) {
-	t.Helper()
-	assert.Equal(t, s.Acquired, s.Released+s.DestroyedBusy+uint64(s.Busy), "Acquired = Released + DestroyedBusy + Busy: %+v", s)
-	assert.Equal(t, s.Created, s.Destroyed+uint64(s.Total-s.Dialing), "Created = Destroyed + open: %+v", s)
-	c := s.Closed
-	assert.Equal(t, s.Destroyed, c.Idle+c.Lifetime+c.Health+c.Reset+c.Destroy+c.PoolClosed+c.Leaked, "closes by reason add up: %+v", s)
-	assert.Equal(t, s.Total, s.Idle+s.Busy+s.Dialing, "Total = Idle + Busy + Dialing: %+v", s)
-	assert.LessOrEqual(t, s.Total, s.MaxConns)
-}
-
 func TestStatsAddUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}

@@ -425,22 +425,3 @@ func (e *errTally) String() string {
 	defer e.mu.Unlock()
 	return fmt.Sprint(e.n)
 }
-
-func sumClosed(c chanpool.CloseCounts) uint64 {
-	return c.Idle + c.Lifetime + c.Health + c.Reset + c.Destroy + c.PoolClosed + c.Leaked
-}
-
-// poll calls cond every millisecond until it holds, or until within has
-// passed; it reports whether cond held.
-func poll(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-tick.C
-	}
-	return true
-}
