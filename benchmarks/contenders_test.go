@@ -66,9 +66,10 @@ func TestNewUnknown(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// TestChanpoolZeroAllocs checks the bar's "0 allocs/op for chanpool" on the
-// fast path (an idle connection is there) and on the waiting path (four
-// clients share one connection, so most acquires wait for a release).
+// TestChanpoolZeroAllocs checks that chanpool allocates nothing per
+// acquire+release, on the fast path (an idle connection is there) and on
+// the waiting path (four clients share one connection, so most acquires
+// wait for a release).
 func TestChanpoolZeroAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts need a quiet process")

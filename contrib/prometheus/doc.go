@@ -106,9 +106,9 @@
 //     rather than quantiles of zero. Its histogram is there, empty.
 //
 // Only acquires that waited are timed (an acquire served from the idle list
-// is not: timing it would double the cost of the fast path), and only one
-// lease in 64 per connection is timed for hold time (every lease when
-// Config.LeakThreshold is set).
+// is not: its two clock reads would cost more than the acquire itself), and
+// only one lease in 64 per connection is timed for hold time (every lease
+// when Config.LeakThreshold is set).
 //
 // Stats.AvgAcquire, the lifetime average wait over all acquires, is not
 // exported: rate(chanpool_acquire_wait_seconds_sum[5m]) /

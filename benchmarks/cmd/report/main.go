@@ -1,7 +1,7 @@
 // Command report turns the output of the chanpool benchmarks into
 // RESULTS.md: it reads `go test -bench` output (and benchstat's summary of
 // it), runs the tail-latency and memory harnesses itself, draws the plots
-// and judges every cell against the bar of issue 3.
+// and marks every cell against chanpool's performance targets (tables.go).
 //
 //	go run ./cmd/report -bench bench.txt -benchstat benchstat.txt -out RESULTS.md
 //

@@ -12,10 +12,10 @@ import (
 type tailScenario struct {
 	title string
 	tc    benchmarks.TailCase
-	seed  bool // check the seed's targets on this scenario
+	seed  bool // check the latency targets on this scenario
 }
 
-// The seed's targets, checked at p99.9 under saturation with 50 waiters.
+// The latency targets, checked at p99.9 with 50 callers waiting.
 const (
 	seedAcquire = 5 * time.Millisecond
 	seedRelease = time.Millisecond
@@ -31,7 +31,7 @@ func tailScenarios(d, warmup time.Duration) []tailScenario {
 			tc:    benchmarks.TailCase{Size: 8, Clients: 256, Hold: hold, Warmup: warmup, Duration: d},
 		},
 		{
-			title: fmt.Sprintf("seed targets: size %d, %d clients (%d waiting)", seedSize, seedSize+seedWaiters, seedWaiters),
+			title: fmt.Sprintf("latency targets: size %d, %d clients (%d waiting)", seedSize, seedSize+seedWaiters, seedWaiters),
 			tc:    benchmarks.TailCase{Size: seedSize, Clients: seedSize + seedWaiters, Hold: hold, Warmup: warmup, Duration: d},
 			seed:  true,
 		},

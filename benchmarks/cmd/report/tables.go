@@ -9,7 +9,7 @@ import (
 	"github.com/chanpool/chanpool/benchmarks"
 )
 
-// The bar from the issue, per cell.
+// chanpool's performance targets, per cell.
 const (
 	barFloor        = 1.3 // chanpool ≤ 1.3x the channel floor
 	barPuddle       = 2.0 // chanpool's throughput ≥ 2x puddle's ...
@@ -17,12 +17,12 @@ const (
 	barFloorInstead = 1.1 // then chanpool within 1.1x of the floor
 )
 
-// verdict is the bar's judgement of one cell.
+// verdict is the targets' judgement of one cell.
 type verdict struct {
 	c            cell
 	misses       []string
 	overFloor    float64 // chanpool / chan
-	overCAS      float64 // chanpool / chancas, for the report (the bar is about chan)
+	overCAS      float64 // chanpool / chancas, for the report (the targets are about chan)
 	puddleFactor float64 // puddle / chanpool: chanpool's throughput over puddle's
 }
 
@@ -55,14 +55,14 @@ func judge(r *results, c cell) (verdict, bool) {
 }
 
 // benchTable writes one markdown table for a benchmark: every cell, every
-// contender's median ns/op, the two ratios the bar is about, the peers'
-// allocs/op and the bar's verdict. It returns the verdicts.
+// contender's median ns/op, the two ratios the targets are about, the
+// peers' allocs/op and the verdict. It returns the verdicts.
 func benchTable(w io.Writer, r *results, bench string, sizes, clients, procs []int) []verdict {
 	fmt.Fprintf(w, "| size | clients | -cpu |")
 	for _, name := range benchmarks.Names {
 		fmt.Fprintf(w, " %s |", name)
 	}
-	fmt.Fprintf(w, " chanpool/chan | chanpool/chancas | puddle/chanpool | allocs/op (%s) | bar |\n", strings.Join(benchmarks.Names[:4], " · "))
+	fmt.Fprintf(w, " chanpool/chan | chanpool/chancas | puddle/chanpool | allocs/op (%s) | targets |\n", strings.Join(benchmarks.Names[:4], " · "))
 	fmt.Fprintf(w, "|---:|---:|---:|%s---:|---:|---:|---|---|\n", strings.Repeat("---:|", len(benchmarks.Names)))
 	var verdicts []verdict
 	for _, size := range sizes {
@@ -104,11 +104,11 @@ func benchTable(w io.Writer, r *results, bench string, sizes, clients, procs []i
 }
 
 // tailTable writes the tail-latency table of one scenario and returns the
-// bar's misses on it.
+// targets it misses.
 func tailTable(w io.Writer, sc tailScenario, tails map[string]tailStats) []string {
 	seedHead, seedRule := "", ""
 	if sc.seed {
-		seedHead, seedRule = " seed targets |", "---|"
+		seedHead, seedRule = " targets |", "---|"
 	}
 	fmt.Fprintln(w, "| pool | acquires/round | acquire p50 | p99 | p99.9 | max | mean | spread (max/mean) | p99.9/p50 | release p99 | release p99.9 |"+seedHead)
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"+seedRule)

@@ -42,8 +42,8 @@ func writeReport(w io.Writer, r report) {
 	fmt.Fprintf(w, "Cells show the median ns per acquire+release over all runs (b.N cycles split across the clients). "+
 		"In each pass the contenders of a cell run back to back, and the ratios are the medians of the per-pass ratios, "+
 		"so that each compares runs made seconds apart on this shared machine: "+
-		"`chanpool/chan` is chanpool's cost over the channel floor (bar ≤ %.1fx), `chanpool/chancas` its cost over the safe-handle floor, `puddle/chanpool` chanpool's throughput over puddle's "+
-		"(bar ≥ %.0fx, or ≤ %.1fx the floor where the floor itself is under %.1fx puddle's); allocs/op is the largest of all runs.\n\n",
+		"`chanpool/chan` is chanpool's cost over the channel floor (target ≤ %.1fx), `chanpool/chancas` its cost over the safe-handle floor, `puddle/chanpool` chanpool's throughput over puddle's "+
+		"(target ≥ %.0fx, or ≤ %.1fx the floor where the floor itself is under %.1fx puddle's); allocs/op is the largest of all runs.\n\n",
 		barFloor, barPuddle, barFloorInstead, barFloorPuddle)
 
 	misses := benchSection(w, &r, "Acquire + release (headline)", "AcquireRelease", sizes, clients, procs)
@@ -55,9 +55,9 @@ func writeReport(w io.Writer, r report) {
 		"and of the contender before does not land in this one's window (a pool that allocates still pays for its own). Each client holds its connection "+
 		"for the same ≈ 1 µs of work and yields the processor once (runtime.Gosched) while holding it, as a caller waiting "+
 		"for a reply would, so that all connections are out and callers queue in the pool, not for a processor. "+
-		"Rounds per scenario: %d, the contenders taking turns; every figure is the median over the rounds. Spread = max wait / mean wait: the smaller, the fairer (the bar uses it). "+
+		"Rounds per scenario: %d, the contenders taking turns; every figure is the median over the rounds. Spread = max wait / mean wait: the smaller, the fairer (a target uses it). "+
 		"p99.9/p50, for information, is the width of the body of the distribution: one slow wait, which sets the spread, does not move it. "+
-		"Seed targets: acquire < %s and release < %s at p99.9 with %d callers waiting.\n\n",
+		"Latency targets: acquire < %s and release < %s at p99.9 with %d callers waiting.\n\n",
 		r.tailDur, r.rounds, seedAcquire, seedRelease, seedWaiters)
 	for i, sc := range r.scenarios {
 		fmt.Fprintf(w, "### %s\n\n", sc.title)
@@ -75,9 +75,9 @@ func writeReport(w io.Writer, r report) {
 		"Measured from runtime.MemStats.HeapAlloc after two GCs; ±10 bytes is noise, more at 8 waiters.\n\n", r.mem.connSize)
 	memoryTable(w, r.mem)
 
-	fmt.Fprintf(w, "\n## The bar\n\n")
+	fmt.Fprintf(w, "\n## Targets\n\n")
 	if len(misses) == 0 {
-		fmt.Fprintf(w, "Every AcquireRelease cell and both tail scenarios meet the bar.\n")
+		fmt.Fprintf(w, "Every AcquireRelease cell and both tail scenarios meet the targets.\n")
 	} else {
 		fmt.Fprintf(w, "Misses (AcquireRelease cells and tail scenarios):\n\n")
 		for _, s := range misses {
@@ -85,12 +85,12 @@ func writeReport(w io.Writer, r report) {
 		}
 	}
 	if len(holdMisses) > 0 {
-		fmt.Fprintf(w, "\nThe same bar applied to Hold, for information:\n\n")
+		fmt.Fprintf(w, "\nThe same targets applied to Hold, for information:\n\n")
 		for _, s := range holdMisses {
 			fmt.Fprintf(w, "- %s\n", s)
 		}
 	}
-	fmt.Fprintf(w, "\nOne run on one noisy machine: check the benchstat intervals below before trusting a ratio near the bar.\n")
+	fmt.Fprintf(w, "\nOne run on one noisy machine: check the benchstat intervals below before trusting a ratio near a target.\n")
 
 	if len(r.stat) > 0 {
 		fmt.Fprintf(w, "\n## benchstat\n\n<details><summary>benchstat, one column per contender, chanpool first</summary>\n\n```\n%s```\n\n</details>\n",
@@ -100,7 +100,7 @@ func writeReport(w io.Writer, r report) {
 }
 
 // benchSection writes the section titled title: the table of benchmark
-// bench and its plot. It returns the cells that miss the bar, one line each.
+// bench and its plot. It returns the cells that miss a target, one line each.
 func benchSection(w io.Writer, r *report, title, bench string, sizes, clients, procs []int) []string {
 	fmt.Fprintf(w, "## %s\n\n", title)
 	var misses []string
