@@ -71,9 +71,9 @@ type Pool[T any] struct {
 	open    atomicInt64         // units held in slots, mirrored for reading
 	dialing atomicInt64         // dials in flight
 	// waiting counts the callers in the waiting room, at most MaxWaiting
-	// (enterWaitRoom). A semaphore would do, but every waiter would take its
-	// mutex twice per wait, and under contention that mutex is what a
-	// handoff waits on (DESIGN.md, "The waiting room").
+	// (enterWaitRoom). A semaphore would do, but every waiter would take
+	// its mutex twice per wait, and under contention that mutex is what a
+	// handoff waits on (DESIGN.md, "The semaphore off the hot path").
 	waiting  atomicInt64
 	checking atomicInt64 // HealthCheck and Reset goroutines running
 

@@ -32,8 +32,8 @@ func (h Conn[T]) Release() error {
 		return p.notHeld(c, h.gen, "Release")
 	}
 	// put, by hand, for the call is a measurable part of the fast path
-	// (DESIGN.md, "Release's fast path"); and with a plain send: the idle
-	// list always has room (see put), so this never blocks, and it is
+	// (DESIGN.md, "Release: a plain send"); and with a plain send: the
+	// idle list always has room (see put), so this never blocks, and it is
 	// cheaper than put's non-blocking one.
 	p.idle <- t
 	if p.closed.Load() {

@@ -4,7 +4,7 @@ package chanpool
 // waiting caller must give up at once. Rather than have each waiter watch a
 // second channel (a select locks and queues on every channel it watches,
 // which dominated a contended acquire's profile: DESIGN.md, "Wake-ups
-// through the free list"), the news travels through the idle list itself as a nil token: raise puts
+// travel through the free list"), the news travels through the idle list itself as a nil token: raise puts
 // it there, and whoever receives it calls signaled, which passes it on for
 // as long as the news holds. Waiters so leave one after another, each
 // waking the next; once nobody waits, the signal stays in the list until a
