@@ -3,6 +3,7 @@ package chanpool
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Acquire and TryAcquire: the fast path from the idle list, and the slow
@@ -21,8 +22,12 @@ import (
 //     this caller fails.
 //
 // A dial started for a caller that gives up is not wasted: its connection
-// goes to the next waiter or to the idle list. On success the caller must
-// end the lease with Conn.Release or Conn.Destroy.
+// goes to the next waiter or to the idle list. Nor is a health check: an
+// idle connection due one (see Config.HealthCheck) is checked on a goroutine
+// of the pool's while the caller waits for it or for anything else that
+// comes first, so Acquire returns by ctx's deadline and AcquireTimeout
+// whatever the check does. On success the caller must end the lease with
+// Conn.Release or Conn.Destroy.
 func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 	// The fast path: one receive from the idle list. Everything else —
 	// closed pool, done context, an unusable connection, waiting — is
@@ -58,16 +63,18 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 				c.state.CompareAndSwap(s, next) {
 				return Conn[T]{t: t, gen: next >> stateBits}, nil
 			}
-			if h, ok := p.lease(ctx, t, false); ok {
+			var chk *dialReq[T]
+			if h, ok := p.lease(ctx, t, false, &chk); ok {
 				return h, nil
 			}
+			return p.acquireSlow(ctx, true, chk)
 		default:
 			// Empty: no need to look again before waiting, for the wait
 			// takes whatever comes next.
-			return p.acquireSlow(ctx, false)
+			return p.acquireSlow(ctx, false, nil)
 		}
 	}
-	return p.acquireSlow(ctx, true)
+	return p.acquireSlow(ctx, true, nil)
 }
 
 // idleLen is the number of connections in the idle list.
@@ -97,13 +104,14 @@ func alive(ctx context.Context) bool {
 // TryAcquire leases an idle connection if one is available and returns
 // ErrNoIdle at once otherwise (ErrClosed if the pool is closed). When it
 // finds none and the pool is under MaxConns it starts a dial in the
-// background, so that a later call can succeed. ctx bounds only the health
-// check, if one runs.
+// background, so that a later call can succeed. It never waits for a
+// health check: an idle connection due one is checked in the background,
+// with ctx's values, and goes back to the idle list if it passes.
 func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 	if p.closed.Load() {
 		return Conn[T]{}, ErrClosed
 	}
-	if h, ok := p.takeIdle(ctx); ok {
+	if h, ok := p.takeIdle(ctx, nil); ok {
 		return h, nil
 	}
 	p.noteIdle(0)
@@ -120,10 +128,11 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 }
 
 // takeIdle leases the first usable connection on the idle list, closing
-// unusable ones on the way. It reports false once the list is empty. The
-// wake-up signal, if it is in the list, is passed on (to the back of the
-// list, if its news still holds) and looked past once.
-func (p *Pool[T]) takeIdle(ctx context.Context) (Conn[T], bool) {
+// unusable ones and starting the health checks due on the way (the first
+// for the caller, through chk: see lease). It reports false once the list
+// is empty. The wake-up signal, if it is in the list, is passed on (to the
+// back of the list, if its news still holds) and looked past once.
+func (p *Pool[T]) takeIdle(ctx context.Context, chk **dialReq[T]) (Conn[T], bool) {
 	passed := false
 	for {
 		select {
@@ -137,8 +146,11 @@ func (p *Pool[T]) takeIdle(ctx context.Context) (Conn[T], bool) {
 				continue
 			}
 			p.noteIdle(p.idleLen())
-			if h, ok := p.lease(ctx, t, false); ok {
+			if h, ok := p.lease(ctx, t, false, chk); ok {
 				return h, true
+			}
+			if chk != nil && *chk != nil {
+				return Conn[T]{}, false // a check runs for the caller: wait for it
 			}
 		default:
 			return Conn[T]{}, false
@@ -148,24 +160,50 @@ func (p *Pool[T]) takeIdle(ctx context.Context) (Conn[T], bool) {
 
 // acquireSlow is Acquire after the fast path gave up. look says whether
 // the idle list may still hold a usable connection (the fast path met the
-// wake-up signal or an unusable connection, not an empty list).
-func (p *Pool[T]) acquireSlow(ctx context.Context, look bool) (Conn[T], error) {
-	if p.closed.Load() {
-		return Conn[T]{}, ErrClosed
-	}
-	if !alive(ctx) {
-		return Conn[T]{}, p.ctxErr(ctx)
-	}
-	if look {
-		if h, ok := p.takeIdle(ctx); ok {
-			return h, nil
+// wake-up signal or an unusable connection, not an empty list). chk, if not
+// nil, is a health check running for this caller.
+func (p *Pool[T]) acquireSlow(ctx context.Context, look bool, chk *dialReq[T]) (Conn[T], error) {
+	start := p.clock.Mono()
+	for {
+		if p.closed.Load() {
+			p.abandon(chk)
+			return Conn[T]{}, ErrClosed
 		}
+		if !alive(ctx) {
+			p.abandon(chk)
+			return Conn[T]{}, p.ctxErr(ctx)
+		}
+		if look {
+			if h, ok := p.takeIdle(ctx, &chk); ok {
+				p.abandon(chk)
+				return h, nil
+			}
+		}
+		if chk == nil {
+			return p.acquireNew(ctx, start)
+		}
+		// A connection of the idle list is being checked for this caller:
+		// wait for it, or for whatever comes first, and look again if it
+		// fails. The caller is not in the waiting room: the connection it
+		// waits for is its own.
+		h, err := p.wait(ctx, chk, false)
+		if err != errRecheck {
+			if err == nil {
+				p.waits.add(p.clock.Mono() - start)
+			}
+			return h, err
+		}
+		chk, look = nil, true
 	}
+}
+
+// acquireNew is acquireSlow once the idle list has nothing for the caller:
+// it dials, if the pool has room and nobody waits, or waits its turn.
+func (p *Pool[T]) acquireNew(ctx context.Context, start time.Duration) (Conn[T], error) {
 	p.noteIdle(0)
 	if p.breakerOpen.Load() {
 		return Conn[T]{}, p.breakerErr()
 	}
-	start := p.clock.Mono()
 	var req *dialReq[T]
 	if p.waiting.Load() == 0 && p.trySlot() {
 		// Under MaxConns and nobody queued: dial for this caller, but keep
@@ -190,7 +228,7 @@ func (p *Pool[T]) acquireSlow(ctx context.Context, look bool) (Conn[T], error) {
 			p.startDial(nil)
 		}
 	}
-	h, err := p.wait(ctx, req)
+	h, err := p.wait(ctx, req, true)
 	if err == nil {
 		p.waits.add(p.clock.Mono() - start)
 	}
@@ -198,10 +236,14 @@ func (p *Pool[T]) acquireSlow(ctx context.Context, look bool) (Conn[T], error) {
 }
 
 // lease turns a connection taken from the idle list (or fresh from a dial)
-// into a Conn. It returns false when the connection was unusable; it has then
-// been closed (or was already dead) and the caller should look again.
-// fresh says t comes straight from its dial: no health check is needed.
-func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool) (Conn[T], bool) {
+// into a Conn. It returns false when it did not lease it, and the caller
+// should look again: the connection was unusable, and has been closed (or
+// was already dead), or it is due a health check, which now runs in the
+// background (startCheck). If chk is not nil and *chk is nil, that check
+// runs for the caller: *chk is set to its request, for the caller to wait
+// on. fresh says t comes straight from its dial or its check: Alive and
+// the health check are not needed.
+func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool, chk **dialReq[T]) (Conn[T], bool) {
 	c := t.c
 	s := c.state.Load()
 	if stOf(s) != stIdle {
@@ -211,8 +253,17 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool) (Conn[T], 
 		p.kill(c, s, ReasonLifetime)
 		return Conn[T]{}, false
 	}
-	if p.cfg.HealthCheck != nil && !fresh && !p.healthy(ctx, c) {
+	if !fresh && p.cfg.Alive != nil && !p.isAlive(c) {
 		p.kill(c, s, ReasonHealth)
+		return Conn[T]{}, false
+	}
+	if !fresh && p.cfg.HealthCheck != nil && p.checkDue(c) {
+		var req *dialReq[T]
+		if chk != nil && *chk == nil {
+			req = &dialReq[T]{ch: make(chan dialResult[T], 1)}
+			*chk = req
+		}
+		p.startCheck(ctx, t, s, req)
 		return Conn[T]{}, false
 	}
 	next := nextLease(s)

@@ -9,12 +9,16 @@ import (
 
 // Close shuts the pool down. New acquires get ErrClosed at once, every
 // waiting caller is rejected with ErrClosed at once, dials in flight are
-// canceled, idle connections are closed at once and busy ones as their
-// holders hand them back. Close blocks until every connection is closed and
-// every goroutine the pool started has ended, or until ctx is done: then it
-// closes the connections still out (their holders' next Release returns
-// ErrClosed) and returns an error wrapping ctx.Err() that says how many
-// were still out. A second Close returns ErrClosed.
+// canceled, idle connections are closed at once, concurrently, and busy
+// ones as their holders hand them back. Close blocks until every
+// connection is closed (its Config.Close has returned) and every goroutine
+// the pool started has ended, or until ctx is done. Then it returns at
+// once, with an error wrapping ctx.Err() that counts what was still
+// running, by kind: the connections still leased, which it closes now
+// (their holders' next Release returns ErrClosed), and the closes, dials
+// and health checks still running, which go on in the background. A
+// connection that a Reset or health check still runs on is closed when
+// that returns, never under it. A second Close returns ErrClosed.
 func (p *Pool[T]) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed.Load() {
@@ -28,6 +32,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 		p.wg.Done() // the retry will not run
 	}
 	p.retry = nil
+	p.stopTickingLocked()
 	p.mu.Unlock()
 	p.cancel()
 
@@ -39,23 +44,25 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 		select {
 		case <-p.changed:
 		case <-ctx.Done():
+			closes := p.closes.Load()
 			busy := p.forceClose()
-			dialing := p.dialing.Load()
-			if dialing == 0 && p.checking.Load() == 0 {
-				// Nothing left can block on user code that ignores its
-				// context: the rest of the goroutines end promptly.
-				p.wg.Wait()
-			}
-			return fmt.Errorf("chanpool: close: %d connections still in use and %d dials still running when the context ended; closed the connections: %w",
-				busy, dialing, ended(ctx))
+			return p.stillRunning(ctx, busy, closes)
 		}
 	}
 	return p.waitGoroutines(ctx)
 }
 
+// stillRunning is Close's error when ctx ended first: busy connections were
+// still leased (forceClose is closing them), and closes were running before
+// that.
+func (p *Pool[T]) stillRunning(ctx context.Context, busy int, closes int64) error {
+	return fmt.Errorf("chanpool: close: the context ended with %d connections still in use (closing them now, under their holders); still running: %d closes, %d dials, %d health checks: %w",
+		busy, closes, p.dialing.Load(), p.checking.Load(), ended(ctx))
+}
+
 // waitGoroutines waits for every goroutine the pool started, or for ctx.
-// Only a Dial, HealthCheck or Reset that ignores its canceled context can
-// keep one running; the error then says so.
+// Once every connection is closed only a Dial or HealthCheck that ignores
+// its context can keep one running; the error then says so.
 func (p *Pool[T]) waitGoroutines(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
@@ -66,8 +73,7 @@ func (p *Pool[T]) waitGoroutines(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("chanpool: close: %d dials and %d checks ignoring their canceled context still running when the context ended: %w",
-			p.dialing.Load(), p.checking.Load(), ended(ctx))
+		return p.stillRunning(ctx, 0, p.closes.Load())
 	}
 }
 
@@ -92,7 +98,9 @@ func (p *Pool[T]) drainIdle() {
 }
 
 // forceClose closes every connection still registered, whoever holds it, and
-// returns how many were leased.
+// returns how many were leased. A connection that a Reset or HealthCheck
+// runs on only moves to dead: the goroutine running it closes it when it
+// returns (checkEnded).
 func (p *Pool[T]) forceClose() int {
 	busy := 0
 	for i := range p.conns {
@@ -113,7 +121,9 @@ func (p *Pool[T]) forceClose() int {
 					busy++
 					p.st.destroyedBusy.Add(1)
 				}
-				p.retire(c, ReasonPoolClosed)
+				if st != stReleasing && st != stChecking {
+					p.retire(c, ReasonPoolClosed)
+				}
 				break
 			}
 		}

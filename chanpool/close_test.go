@@ -73,6 +73,7 @@ func TestCloseGivesUpWhenContextEnds(t *testing.T) {
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Contains(t, err.Error(), "1 connections still in use")
+		synctest.Wait() // the closes Close started run on
 		assert.True(t, held[0].Value().closed.Load(), "what was still out is closed")
 		assert.Equal(t, 0, b.open())
 
@@ -121,7 +122,7 @@ func TestCloseWithDialThatIgnoresContext(t *testing.T) {
 		cancel()
 		err = <-closed
 		assert.ErrorIs(t, err, context.Canceled)
-		assert.Contains(t, err.Error(), "1 dials still running")
+		assert.Contains(t, err.Error(), "still running: 0 closes, 1 dials, 0 health checks")
 
 		close(release) // the dial finally returns: its connection is closed
 		synctest.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 )
 
@@ -14,6 +15,14 @@ import (
 // connection for being idle, and so on. The zero value of a field means "use
 // the default" instead. Every other negative value is rejected by New.
 const None = -1
+
+// Unlimited, assigned to Config.MaxWaiting, lets any number of callers wait
+// for a connection: none is turned away with ErrExhausted, and each waits
+// until its context, AcquireTimeout or Close ends the wait.
+const Unlimited = -2
+
+// unlimitedWaiting is settings.maxWaiting for Unlimited.
+const unlimitedWaiting = math.MaxInt
 
 // Defaults used for Config fields left at zero.
 const (
@@ -45,15 +54,33 @@ type Config[T any] struct {
 	// counted in Stats.CloseErrors; the connection is gone either way.
 	Close func(conn T) error
 
-	// HealthCheck, if set, runs on acquire for a connection that sat idle
-	// longer than HealthCheckAfter. An error (or a panic, or exceeding
-	// CheckTimeout) destroys the connection and Acquire moves on to another.
+	// Alive, if set, runs on every acquire of an idle connection, on the
+	// acquiring goroutine, before any health check. False (or a panic)
+	// closes the connection and Acquire moves on to another. It must be
+	// cheap and must not block: a look at what the connection already
+	// knows (has its session ended, has its process exited?), not a round
+	// trip, which is HealthCheck's job.
+	Alive func(conn T) bool
+
+	// HealthCheck, if set, checks a connection that sat idle longer than
+	// HealthCheckAfter before it is leased. It runs on a goroutine of the
+	// pool's, which owns the connection until it returns: the caller that
+	// found the connection waits for the result, or for anything else that
+	// comes first, within its own deadline. ctx carries the caller's values
+	// and expires after CheckTimeout. An error, a panic or returning after
+	// CheckTimeout closes the connection (once the check has returned,
+	// however late), and the caller looks for another; a check that
+	// ignores its context keeps its connection, and its slot, until it
+	// returns.
 	HealthCheck func(ctx context.Context, conn T) error
 
 	// Reset, if set, runs on Release before the connection goes back to
-	// idle, to clear per-session state. An error (or a panic, or exceeding
-	// CheckTimeout) destroys the connection instead of reusing it, so one
-	// user's session state never reaches the next user.
+	// idle, to clear per-session state, on the releasing goroutine. An
+	// error, a panic or returning after its context expired closes the
+	// connection instead of reusing it, so one user's session state never
+	// reaches the next user. ctx expires CheckTimeout after Reset first
+	// calls its Deadline, Done or Err method; a Reset that only reads the
+	// connection's state never calls them and costs no timer.
 	Reset func(ctx context.Context, conn T) error
 
 	// MaxConns caps the number of open plus dialing connections.
@@ -65,7 +92,7 @@ type Config[T any] struct {
 	MinConns int
 	// MaxWaiting caps how many callers may wait for a connection when the
 	// pool is at MaxConns; one more gets ErrExhausted. Default 50; None lets
-	// no caller wait.
+	// no caller wait; Unlimited lets any number wait.
 	MaxWaiting int
 
 	// MaxDialing caps how many dials run at once, so that a backend coming
@@ -107,8 +134,8 @@ type Config[T any] struct {
 	// acquire, except of a connection handed straight from its dial.
 	// Ignored without HealthCheck.
 	HealthCheckAfter time.Duration
-	// CheckTimeout bounds each HealthCheck and Reset call. Default 1s; None
-	// for no bound.
+	// CheckTimeout bounds each HealthCheck and Reset call through its
+	// context (see HealthCheck and Reset). Default 1s; None for no bound.
 	CheckTimeout time.Duration
 
 	// LeakThreshold, if set, reports every lease held longer than this:
@@ -137,7 +164,8 @@ type Hooks struct {
 	OnAcquire func(ConnInfo)
 	// OnRelease is called after a connection was handed back with Release.
 	OnRelease func(ConnInfo)
-	// OnDestroy is called after a connection was closed, with the reason.
+	// OnDestroy is called after a connection was closed, with the reason,
+	// on the goroutine of the pool's that closed it.
 	OnDestroy func(ConnInfo, CloseReason)
 }
 
@@ -170,7 +198,9 @@ func (c *Config[T]) settings() (settings, error) {
 	if s.minConns > s.maxConns {
 		return s, fmt.Errorf("chanpool: Config.MinConns (%d) exceeds Config.MaxConns (%d)", s.minConns, s.maxConns)
 	}
-	if s.maxWaiting, err = withDefault("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
+	if c.MaxWaiting == Unlimited {
+		s.maxWaiting = unlimitedWaiting
+	} else if s.maxWaiting, err = withDefault("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
 		return s, err
 	}
 	if c.MaxDialing < 0 {

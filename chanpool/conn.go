@@ -32,6 +32,7 @@ type conn[T any] struct {
 
 	pool    *Pool[T]
 	value   T
+	rctx    *resetCtx // Reset's context, reused while untouched (resetctx.go)
 	id      uint64
 	created int64 // Unix nanoseconds
 	expires int64 // Unix nanoseconds; 0 for no lifetime

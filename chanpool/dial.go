@@ -99,6 +99,9 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 		return
 	}
 	c := &conn[T]{pool: p, value: v, id: p.nextID.Add(1), created: start.UnixNano()}
+	if p.cfg.Reset != nil && p.set.checkTimeout > 0 {
+		c.rctx = p.newResetCtx()
+	}
 	c.lastUsed.Store(c.created)
 	if p.set.maxLifetime > 0 {
 		life := p.set.maxLifetime
@@ -110,8 +113,10 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	took := p.clock.Since(start)
 	if !p.register(c) {
 		// Closed while dialing: the connection never enters the pool.
+		p.closes.Add(1)
 		p.dialing.Add(-1)
 		p.closeValue(v, c.id, ReasonPoolClosed)
+		p.closes.Add(-1)
 		p.dropSlot()
 		req.deliverTo(dialResult[T]{err: ErrClosed})
 		return

@@ -148,11 +148,11 @@ func (m *model) step(op, arg byte) {
 			m.released++
 		default:
 			m.destroyedBusy++
-			if !c.Value().closed.Load() {
-				t.Fatalf("Destroy left connection %d open", c.ID())
-			}
 		}
-		synctest.Wait()
+		synctest.Wait() // closes, dials and checks run on
+		if op == 3 && !m.closed && !c.Value().closed.Load() {
+			t.Fatalf("Destroy left connection %d open", c.ID())
+		}
 		expiredAndDialFails := c.Value().closed.Load() && m.b.fail != nil
 		if op == 2 && !m.closed && len(m.waiters) > 0 && !expiredAndDialFails {
 			// A released connection goes to the longest waiter, and only
@@ -219,13 +219,13 @@ func (m *model) step(op, arg byte) {
 			m.wantErr("waiter at Close", (<-w.ch).err, chanpool.ErrClosed)
 		}
 		m.waiters = nil
+		synctest.Wait() // the closes Close started run on
 		for _, c := range m.holders {
 			if !c.Value().closed.Load() {
 				t.Fatalf("forced Close left held connection %d open", c.ID())
 			}
 			m.destroyedBusy++
 		}
-		synctest.Wait()
 	}
 }
 

@@ -56,6 +56,10 @@ import (
 type res struct {
 	id     int
 	closed atomic.Bool
+	// uses counts what a test's own checks and closes do with the
+	// connection. It is a plain int on purpose: two of them at once on one
+	// connection are a data race, which -race reports.
+	uses int
 }
 
 // backend dials res values and keeps count. It can be told to fail.
@@ -151,6 +155,21 @@ func (b *backend) config() chanpool.Config[*res] {
 }
 
 var errBoom = errors.New("boom")
+
+// switchable is a HealthCheck or Reset that counts its calls and fails
+// with errBoom while fail is set.
+type switchable struct {
+	calls atomic.Int64
+	fail  atomic.Bool
+}
+
+func (s *switchable) run(context.Context, *res) error {
+	s.calls.Add(1)
+	if s.fail.Load() {
+		return errBoom
+	}
+	return nil
+}
 
 // newPool builds a pool on a fake clock and closes it when the test ends.
 func newPool(t *testing.T, cfg chanpool.Config[*res]) (*chanpool.Pool[*res], *clock.Fake) {
@@ -263,7 +282,7 @@ func checkStats(t *testing.T, s chanpool.Stats) {
 	assert.Equal(t, s.Acquired, s.Released+s.DestroyedBusy+uint64(s.Busy), "Acquired = Released + DestroyedBusy + Busy: %+v", s)
 	assert.Equal(t, s.Created, s.Destroyed+uint64(s.Total-s.Dialing), "Created = Destroyed + open: %+v", s)
 	assert.Equal(t, s.Destroyed, sumClosed(s.Closed), "closes by reason add up: %+v", s)
-	assert.Equal(t, s.Total, s.Idle+s.Busy+s.Dialing, "Total = Idle + Busy + Dialing: %+v", s)
+	assert.Equal(t, s.Total, s.Idle+s.Busy+s.Dialing+s.Checking+s.Closing, "Total = Idle + Busy + Dialing + Checking + Closing: %+v", s)
 	assert.LessOrEqual(t, s.Total, s.MaxConns)
 }
 

@@ -31,10 +31,7 @@ func (p *Pool[T]) lost(c *conn[T]) {
 	p.st.destroyedBusy.Add(1)
 	p.log.Warn("chanpool: connection leaked: its handle became unreachable without Release or Destroy; closing it",
 		"conn", c.id, "lease", genOf(s))
-	// Closing may block on user code: not on the runtime's cleanup goroutine.
-	if !p.goTracked(func() { p.retire(c, ReasonLeaked) }) {
-		p.retire(c, ReasonLeaked)
-	}
+	p.retire(c, ReasonLeaked) // closes on a goroutine of its own
 }
 
 // scanLeaks reports, once per lease, every connection held longer than

@@ -3,6 +3,7 @@ package chanpool_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -105,64 +106,80 @@ func TestDialThatFailsLateFreesSlot(t *testing.T) {
 }
 
 func TestCloseFuncErrorsAndPanics(t *testing.T) {
-	b := &backend{}
-	cfg := b.config()
-	n := 0
-	cfg.Close = func(r *res) error {
-		n++
-		if n == 1 {
-			return errBoom
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		var n atomic.Int64 // the closes run concurrently
+		cfg.Close = func(r *res) error {
+			if n.Add(1) == 1 {
+				return errBoom
+			}
+			panic("close exploded")
 		}
-		panic("close exploded")
-	}
-	logs := captureLogs(&cfg)
-	p, _ := newPool(t, cfg)
-	cs := acquireN(t, p, 2)
-	require.NoError(t, cs[0].Destroy())
-	require.NoError(t, cs[1].Destroy())
+		logs := captureLogs(&cfg)
+		p, _ := newPool(t, cfg)
+		cs := acquireN(t, p, 2)
+		require.NoError(t, cs[0].Destroy())
+		require.NoError(t, cs[1].Destroy())
+		synctest.Wait() // the close runs on a goroutine of the pool's
 
-	s := p.Stats()
-	assert.Equal(t, uint64(2), s.CloseErrors)
-	assert.Equal(t, uint64(2), s.Destroyed, "a failed close still counts as closed")
-	assert.Equal(t, 0, s.Total, "and frees the slot")
-	checkStats(t, s)
-	assert.Contains(t, logs.String(), "close exploded")
-	c := acquireN(t, p, 1)[0]
-	require.NoError(t, c.Release())
+		s := p.Stats()
+		assert.Equal(t, uint64(2), s.CloseErrors)
+		assert.Equal(t, uint64(2), s.Destroyed, "a failed close still counts as closed")
+		assert.Equal(t, 0, s.Total, "and frees the slot")
+		checkStats(t, s)
+		assert.Contains(t, logs.String(), "close exploded")
+		c := acquireN(t, p, 1)[0]
+		require.NoError(t, c.Release())
+	})
 }
 
-func TestHealthCheckThatHangsIsBounded(t *testing.T) {
+func TestHealthCheckOwnsItsConnectionPastCheckTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &backend{}
 		cfg := b.config()
 		unblock := make(chan struct{})
-		var hung bool
+		var hung atomic.Bool
 		cfg.HealthCheck = func(ctx context.Context, r *res) error {
-			if !hung {
-				hung = true
-				<-unblock // ignores ctx
+			if hung.CompareAndSwap(false, true) {
+				<-unblock // ignores ctx, and outlives CheckTimeout
 			}
+			r.uses++ // uses the connection: nobody else may, meanwhile
 			return nil
+		}
+		cfg.Close = func(r *res) error {
+			r.uses++
+			return b.close(r)
 		}
 		cfg.HealthCheckAfter = chanpool.None
 		cfg.CheckTimeout = time.Second
 		p, clk := newPool(t, cfg)
 		first := acquireN(t, p, 1)[0]
+		r := first.Value()
 		require.NoError(t, first.Release())
 
 		w := startAcquire(context.Background(), p)
 		synctest.Wait()
 		clk.Advance(time.Second)
 		o := <-w
-		require.NoError(t, o.err, "the acquire moves on to a new connection")
+		require.NoError(t, o.err, "at CheckTimeout the caller moves on to a new connection")
 		assert.NotEqual(t, first.ID(), o.c.ID())
+		synctest.Wait()
+		assert.False(t, r.closed.Load(), "a connection is not closed while its check runs")
 		s := p.Stats()
-		assert.Equal(t, uint64(1), s.Closed.Health, "the connection whose check hung is closed")
+		assert.Equal(t, 1, s.Checking)
+		assert.Zero(t, s.Closed.Health)
 		checkStats(t, s)
 		require.NoError(t, o.c.Release())
 
-		close(unblock) // the abandoned check finishes; Close waits for it
-		require.NoError(t, p.Close(context.Background()))
+		close(unblock) // the check returns, too late: only now is its connection closed
+		synctest.Wait()
+		assert.True(t, r.closed.Load())
+		assert.Equal(t, 2, r.uses, "the check, then the close")
+		s = p.Stats()
+		assert.Equal(t, uint64(1), s.Closed.Health)
+		assert.Zero(t, s.Checking)
+		checkStats(t, s)
 	})
 }
 
@@ -184,18 +201,22 @@ func TestMisuseNeverCorruptsCounts(t *testing.T) {
 }
 
 func TestDoneContextDoesNotFailHealthChecks(t *testing.T) {
-	b := &backend{}
-	cfg := b.config()
-	cfg.HealthCheck = func(context.Context, *res) error { return nil }
-	cfg.HealthCheckAfter = chanpool.None
-	p, _ := newPool(t, cfg)
-	require.NoError(t, acquireN(t, p, 1)[0].Release())
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		cfg.HealthCheck = func(ctx context.Context, _ *res) error { return ctx.Err() }
+		cfg.HealthCheckAfter = chanpool.None
+		p, _ := newPool(t, cfg)
+		require.NoError(t, acquireN(t, p, 1)[0].Release())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if h, err := p.TryAcquire(ctx); err == nil {
-		require.NoError(t, h.Release())
-	}
-	assert.Zero(t, p.Stats().Closed.Health, "a caller giving up does not make a healthy connection unhealthy")
-	assert.Equal(t, 1, p.Stats().Idle)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := p.TryAcquire(ctx)
+		assert.ErrorIs(t, err, chanpool.ErrNoIdle, "TryAcquire does not wait for the check")
+		synctest.Wait()
+		assert.Zero(t, p.Stats().Closed.Health, "a caller giving up does not make a healthy connection unhealthy")
+		s := p.Stats()
+		assert.Equal(t, 2, s.Idle, "the checked connection is back, beside the one TryAcquire dialed")
+		assert.Equal(t, uint64(2), s.Created)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"go.uber.org/atomic"
 	"golang.org/x/sync/semaphore"
@@ -75,7 +76,13 @@ type Pool[T any] struct {
 	// its mutex twice per wait, and under contention that mutex is what a
 	// handoff waits on (DESIGN.md, "The semaphore off the hot path").
 	waiting  atomicInt64
-	checking atomicInt64 // HealthCheck and Reset goroutines running
+	checking atomicInt64 // HealthCheck goroutines running
+	closes   atomicInt64 // Config.Close calls running (retire)
+
+	// now is the coarse clock (now.go): the wall time, in Unix
+	// nanoseconds, as of its last tick, every tick.
+	now  atomicInt64
+	tick time.Duration
 
 	// conns is the registry of open connections, indexed by conn.slot. It is
 	// written under mu and read without it by Stats, Conns and the evictor.
@@ -84,6 +91,7 @@ type Pool[T any] struct {
 	mu        sync.Mutex
 	free      []int       // unused indexes of conns; guarded by mu
 	retry     clock.Timer // pending dial retry after a failure; guarded by mu
+	ticker    clock.Timer // the coarse clock's next tick; guarded by mu
 	dialFails int         // consecutive failed dials; guarded by mu
 
 	dialSem     *semaphore.Weighted // caps concurrent dials at MaxDialing
@@ -96,9 +104,12 @@ type Pool[T any] struct {
 	changed chan struct{}   // signaled (non-blocking) when a slot frees during Close
 	ctx     context.Context // canceled by Close; parent of every dial
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup // every goroutine the pool starts; Add only under mu while not closed
-	nextID  atomicUint64
-	timers  sync.Pool // clock.Timer values reused by waiting callers
+	// wg counts every goroutine the pool starts. Add only under mu while
+	// not closed (goTracked), or while the caller holds a slot that Close
+	// waits for (retire).
+	wg     sync.WaitGroup
+	nextID atomicUint64
+	timers sync.Pool // clock.Timer values reused by waiting callers
 
 	lastDialErr atomic.Error
 	st          counters
@@ -141,7 +152,8 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if s.leakThreshold > 0 {
 		p.holdMask = 0
 	}
-	if cfg.HealthCheck == nil && cfg.Hooks.OnAcquire == nil {
+	p.tick = coarseTick(&cfg, s)
+	if cfg.HealthCheck == nil && cfg.Alive == nil && cfg.Hooks.OnAcquire == nil {
 		p.leaseMask = p.holdMask
 	}
 	if cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil {
@@ -156,6 +168,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	}
 	p.idleLow.Store(int64(s.maxConns))
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.startTicking()
 	if s.evictionInterval > 0 || s.leakThreshold > 0 {
 		evictT, leakT := p.tickers()
 		p.wg.Add(1)

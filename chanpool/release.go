@@ -67,16 +67,20 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 		if gen&p.holdMask == 0 {
 			p.recordHold(c)
 		}
-		if err := p.check(p.cfg.Reset, context.Background(), c.value); err != nil {
+		if err := p.reset(c); err != nil {
 			p.log.Warn("chanpool: reset failed; closing connection", "conn", c.id, "err", err)
-			if c.state.CompareAndSwap(word(gen, stReleasing), word(gen, stDead)) {
-				p.retire(c, ReasonReset)
-			}
+			p.checkEnded(c, word(gen, stReleasing), ReasonReset)
 			return nil
 		}
 		busy = word(gen, stReleasing)
 	}
 	if !c.state.CompareAndSwap(busy, idle) {
+		if busy == word(gen, stReleasing) {
+			// Only a forced Close moves a releasing connection, and it left
+			// the close to this goroutine, for Reset was running.
+			p.checkEnded(c, busy, ReasonPoolClosed)
+			return ErrClosed
+		}
 		return p.notHeld(c, gen, "Release")
 	}
 	// The connection is idle but not yet in the channel: this goroutine
@@ -85,7 +89,7 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 		p.recordHold(c)
 	}
 	if p.stamp {
-		c.lastUsed.Store(p.clock.Now().UnixNano())
+		c.lastUsed.Store(p.now.Load())
 	}
 	if p.cfg.Hooks.OnRelease != nil {
 		p.cfg.Hooks.OnRelease(c.info())

@@ -68,24 +68,27 @@ func TestZeroConn(t *testing.T) {
 }
 
 func TestDestroyClosesAndNeverReuses(t *testing.T) {
-	b := &backend{}
-	p, _ := newPool(t, b.config())
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		p, _ := newPool(t, b.config())
 
-	c := acquireN(t, p, 1)[0]
-	r := c.Value()
-	require.NoError(t, c.Destroy())
-	assert.True(t, r.closed.Load())
-	assert.ErrorIs(t, c.Release(), chanpool.ErrNotHeld, "Release after Destroy")
+		c := acquireN(t, p, 1)[0]
+		r := c.Value()
+		require.NoError(t, c.Destroy())
+		synctest.Wait() // the close runs on a goroutine of the pool's
+		assert.True(t, r.closed.Load())
+		assert.ErrorIs(t, c.Release(), chanpool.ErrNotHeld, "Release after Destroy")
 
-	s := p.Stats()
-	assert.Equal(t, 0, s.Total)
-	assert.Equal(t, uint64(1), s.Closed.Destroy)
-	assert.Equal(t, uint64(1), s.DestroyedBusy)
-	assert.Equal(t, uint64(0), s.Released)
+		s := p.Stats()
+		assert.Equal(t, 0, s.Total)
+		assert.Equal(t, uint64(1), s.Closed.Destroy)
+		assert.Equal(t, uint64(1), s.DestroyedBusy)
+		assert.Equal(t, uint64(0), s.Released)
 
-	c2 := acquireN(t, p, 1)[0]
-	assert.NotSame(t, r, c2.Value(), "a destroyed connection never comes back")
-	require.NoError(t, c2.Release())
+		c2 := acquireN(t, p, 1)[0]
+		assert.NotSame(t, r, c2.Value(), "a destroyed connection never comes back")
+		require.NoError(t, c2.Release())
+	})
 }
 
 func TestDestroyReplacesBelowMinConns(t *testing.T) {
@@ -122,39 +125,36 @@ func TestDestroyFreesSlotForWaiter(t *testing.T) {
 }
 
 func TestResetFailureDestroysInsteadOfReusing(t *testing.T) {
-	b := &backend{}
-	cfg := b.config()
-	var fail atomic.Bool
-	var resets atomic.Int64
-	cfg.Reset = func(ctx context.Context, r *res) error {
-		resets.Add(1)
-		if fail.Load() {
-			return errBoom
-		}
-		return nil
-	}
-	cfg.CheckTimeout = chanpool.None
-	p, _ := newPool(t, cfg)
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		var reset switchable
+		cfg.Reset = reset.run
+		resets, fail := &reset.calls, &reset.fail
+		cfg.CheckTimeout = chanpool.None
+		p, _ := newPool(t, cfg)
 
-	c := acquireN(t, p, 1)[0]
-	first := c.Value()
-	require.NoError(t, c.Release())
-	assert.Equal(t, int64(1), resets.Load())
-	c = acquireN(t, p, 1)[0]
-	assert.Same(t, first, c.Value(), "a clean reset reuses the connection")
+		c := acquireN(t, p, 1)[0]
+		first := c.Value()
+		require.NoError(t, c.Release())
+		assert.Equal(t, int64(1), resets.Load())
+		c = acquireN(t, p, 1)[0]
+		assert.Same(t, first, c.Value(), "a clean reset reuses the connection")
 
-	fail.Store(true)
-	require.NoError(t, c.Release())
-	assert.True(t, first.closed.Load(), "a failed reset closes the connection")
-	s := p.Stats()
-	assert.Equal(t, uint64(1), s.Closed.Reset)
-	assert.Equal(t, 0, s.Idle)
-	assert.Equal(t, uint64(2), s.Released, "the lease still ended by Release")
+		fail.Store(true)
+		require.NoError(t, c.Release())
+		synctest.Wait() // the close runs on a goroutine of the pool's
+		assert.True(t, first.closed.Load(), "a failed reset closes the connection")
+		s := p.Stats()
+		assert.Equal(t, uint64(1), s.Closed.Reset)
+		assert.Equal(t, 0, s.Idle)
+		assert.Equal(t, uint64(2), s.Released, "the lease still ended by Release")
 
-	c = acquireN(t, p, 1)[0]
-	assert.NotSame(t, first, c.Value())
-	fail.Store(false)
-	require.NoError(t, c.Release())
+		c = acquireN(t, p, 1)[0]
+		assert.NotSame(t, first, c.Value())
+		fail.Store(false)
+		require.NoError(t, c.Release())
+	})
 }
 
 func TestResetThatHangsIsBounded(t *testing.T) {
@@ -178,43 +178,49 @@ func TestResetThatHangsIsBounded(t *testing.T) {
 }
 
 func TestHealthCheckAfterIdleThreshold(t *testing.T) {
-	b := &backend{}
-	cfg := b.config()
-	var checks atomic.Int64
-	var fail atomic.Bool
-	cfg.HealthCheck = func(ctx context.Context, r *res) error {
-		checks.Add(1)
-		if fail.Load() {
-			return errBoom
-		}
-		return nil
-	}
-	cfg.HealthCheckAfter = time.Second
-	cfg.CheckTimeout = chanpool.None
-	p, clk := newPool(t, cfg)
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		var check switchable
+		cfg.HealthCheck = check.run
+		checks, fail := &check.calls, &check.fail
+		cfg.HealthCheckAfter = time.Second
+		cfg.CheckTimeout = chanpool.None
+		p, clk := newPool(t, cfg)
 
-	c := acquireN(t, p, 1)[0]
-	first := c.Value()
-	require.NoError(t, c.Release())
+		c := acquireN(t, p, 1)[0]
+		first := c.Value()
+		require.NoError(t, c.Release())
 
-	clk.Advance(time.Second)
-	c = acquireN(t, p, 1)[0]
-	assert.Equal(t, int64(0), checks.Load(), "idle for exactly the threshold: no check")
-	require.NoError(t, c.Release())
+		// Idle time is measured on a clock that ticks every
+		// HealthCheckAfter/8, and the test is conservative: a connection idle
+		// longer than HealthCheckAfter is always checked, one idle less than
+		// HealthCheckAfter minus two ticks never is.
+		tick := time.Second / 8
+		clk.Advance(time.Second - 2*tick)
+		c = acquireN(t, p, 1)[0]
+		assert.Equal(t, int64(0), checks.Load(), "idle for less than the threshold: no check")
+		require.NoError(t, c.Release())
 
-	clk.Advance(time.Second + time.Nanosecond)
-	c = acquireN(t, p, 1)[0]
-	assert.Equal(t, int64(1), checks.Load(), "idle past the threshold: checked")
-	assert.Same(t, first, c.Value())
-	require.NoError(t, c.Release())
+		clk.Advance(time.Second + time.Nanosecond)
+		c = acquireN(t, p, 1)[0]
+		assert.Equal(t, int64(1), checks.Load(), "idle past the threshold: checked")
+		assert.Same(t, first, c.Value())
+		require.NoError(t, c.Release())
 
-	fail.Store(true)
-	clk.Advance(2 * time.Second)
-	c = acquireN(t, p, 1)[0]
-	assert.NotSame(t, first, c.Value(), "an unhealthy connection is replaced")
-	assert.True(t, first.closed.Load())
-	assert.Equal(t, uint64(1), p.Stats().Closed.Health)
-	require.NoError(t, c.Release())
+		c = acquireN(t, p, 1)[0]
+		assert.Equal(t, int64(1), checks.Load(), "a check counts as use: no second check at once")
+		require.NoError(t, c.Release())
+
+		fail.Store(true)
+		clk.Advance(2 * time.Second)
+		c = acquireN(t, p, 1)[0]
+		assert.NotSame(t, first, c.Value(), "an unhealthy connection is replaced")
+		synctest.Wait()
+		assert.True(t, first.closed.Load())
+		assert.Equal(t, uint64(1), p.Stats().Closed.Health)
+		require.NoError(t, c.Release())
+	})
 }
 
 func TestHealthCheckEveryAcquireWithNone(t *testing.T) {
@@ -232,27 +238,30 @@ func TestHealthCheckEveryAcquireWithNone(t *testing.T) {
 }
 
 func TestHooks(t *testing.T) {
-	b := &backend{}
-	cfg := b.config()
-	var created, acquired, released atomic.Int64
-	reasons := make(chan chanpool.CloseReason, 10)
-	cfg.Hooks = chanpool.Hooks{
-		OnCreate:  func(chanpool.ConnInfo) { created.Add(1) },
-		OnAcquire: func(i chanpool.ConnInfo) { acquired.Add(1) },
-		OnRelease: func(i chanpool.ConnInfo) { released.Add(1) },
-		OnDestroy: func(_ chanpool.ConnInfo, r chanpool.CloseReason) { reasons <- r },
-	}
-	p, _ := newPool(t, cfg)
-	cs := acquireN(t, p, 2)
-	require.NoError(t, cs[0].Release())
-	require.NoError(t, cs[1].Destroy())
-	require.NoError(t, p.Close(context.Background()))
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		var created, acquired, released atomic.Int64
+		reasons := make(chan chanpool.CloseReason, 10)
+		cfg.Hooks = chanpool.Hooks{
+			OnCreate:  func(chanpool.ConnInfo) { created.Add(1) },
+			OnAcquire: func(i chanpool.ConnInfo) { acquired.Add(1) },
+			OnRelease: func(i chanpool.ConnInfo) { released.Add(1) },
+			OnDestroy: func(_ chanpool.ConnInfo, r chanpool.CloseReason) { reasons <- r },
+		}
+		p, _ := newPool(t, cfg)
+		cs := acquireN(t, p, 2)
+		require.NoError(t, cs[0].Release())
+		require.NoError(t, cs[1].Destroy())
+		synctest.Wait() // the close runs on a goroutine of the pool's
+		require.NoError(t, p.Close(context.Background()))
 
-	assert.Equal(t, int64(2), created.Load())
-	assert.Equal(t, int64(2), acquired.Load())
-	assert.Equal(t, int64(1), released.Load())
-	assert.Equal(t, chanpool.ReasonDestroy, <-reasons)
-	assert.Equal(t, chanpool.ReasonPoolClosed, <-reasons)
+		assert.Equal(t, int64(2), created.Load())
+		assert.Equal(t, int64(2), acquired.Load())
+		assert.Equal(t, int64(1), released.Load())
+		assert.Equal(t, chanpool.ReasonDestroy, <-reasons)
+		assert.Equal(t, chanpool.ReasonPoolClosed, <-reasons)
+	})
 }
 
 func TestConnsSnapshot(t *testing.T) {

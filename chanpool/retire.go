@@ -8,6 +8,13 @@ import (
 
 // Retirement: closing a connection that reached state dead, unregistering
 // it and freeing its slot, and why it was closed.
+//
+// Config.Close never runs on a caller's goroutine: Destroy, a failed check
+// or reset, eviction and Close hand the connection to a goroutine of its
+// own. A closing connection keeps its slot until Config.Close returns, so
+// it still counts against MaxConns (and in Stats.Total, Stats.Closing): at
+// no instant are more than MaxConns connections open, closing ones
+// included. The closes so run at most MaxConns at a time.
 
 // kill moves a connection the caller owns from state s to dead and retires
 // it. If the state moved meanwhile (a forced Close got there first) it does
@@ -18,21 +25,32 @@ func (p *Pool[T]) kill(c *conn[T], s uint64, reason CloseReason) {
 	}
 }
 
-// retire closes a connection already in state dead, unregisters it and
-// frees its slot. Only the goroutine that moved it to dead calls retire.
+// retire unregisters a connection already in state dead and closes it on a
+// goroutine of the pool's, which frees its slot once Config.Close has
+// returned. Only the goroutine that moved it to dead calls retire (or, for
+// a connection a forced Close moved to dead while a check or reset ran on
+// it, the goroutine that ran it: see checkEnded).
 func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
+	p.closes.Add(1)
 	p.mu.Lock()
 	p.conns[c.slot].Store(nil)
 	p.free = append(p.free, c.slot)
 	p.st.deadAcquired.Add(genOf(c.state.Load()))
+	// The caller holds c's slot, and Close waits for every slot before it
+	// waits for wg, so this Add comes before that Wait even once closed.
+	p.wg.Add(1)
 	p.mu.Unlock()
 	p.st.destroyed.Add(1)
 	p.st.closedBy[reason].Add(1)
-	p.closeValue(c.value, c.id, reason)
-	if p.cfg.Hooks.OnDestroy != nil {
-		p.cfg.Hooks.OnDestroy(c.info(), reason)
-	}
-	p.freeSlot()
+	go func() {
+		defer p.wg.Done()
+		p.closeValue(c.value, c.id, reason)
+		if p.cfg.Hooks.OnDestroy != nil {
+			p.cfg.Hooks.OnDestroy(c.info(), reason)
+		}
+		p.closes.Add(-1)
+		p.freeSlot()
+	}()
 }
 
 // closeValue runs Config.Close, recovering a panic; failures are counted

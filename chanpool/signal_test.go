@@ -132,6 +132,7 @@ func TestEvictorPassesSignalOn(t *testing.T) {
 		held := acquireN(t, p, 3)
 		require.NoError(t, held[1].Destroy())
 		require.NoError(t, held[2].Destroy())
+		synctest.Wait() // their closes free their slots
 
 		// Trip the breaker with nobody waiting: the signal stays in the
 		// idle list, ahead of the connection released after it.

@@ -13,17 +13,24 @@ package chanpool
 // holder" without allocating a handle per lease.
 //
 // Ownership: a connection is either in the idle channel, or owned by exactly
-// one goroutine — a holder (busy, lease gen g), a releaser or the pool in
+// one goroutine — a holder (busy, lease gen g), the releaser running Reset
+// (releasing), the goroutine running HealthCheck (checking), the pool in
 // transit (idle, not in the channel), or whoever moved it to dead. Every
 // move between owners is a channel operation or a compare-and-swap on the
-// state word, and only the owner moves it.
+// state word, and only the owner moves it. The one exception is a forced
+// Close (forceClose), which moves every connection to dead: it closes the
+// busy ones under their holders, but leaves a releasing or checking one to
+// the goroutine running the user's code on it, which closes it once that
+// code returns (see checkEnded). So no connection is ever closed, or handed
+// to anyone, while a Reset or HealthCheck still runs on it.
 const (
 	stIdle      uint64 = iota // in the idle channel, or owned by the pool in transit
 	stBusy                    // leased to exactly one holder
 	stReleasing               // holder handed it back; Reset is running
 	stDead                    // closed or being closed; never leaves this state
+	stChecking                // HealthCheck is running on it, on a goroutine of the pool's
 
-	stateBits = 2
+	stateBits = 3
 	stateMask = 1<<stateBits - 1
 	genOne    = 1 << stateBits
 )
@@ -58,6 +65,7 @@ const (
 	StateBusy      State = State(stBusy)
 	StateReleasing State = State(stReleasing)
 	StateClosed    State = State(stDead)
+	StateChecking  State = State(stChecking)
 )
 
 func (s State) String() string {
@@ -70,6 +78,8 @@ func (s State) String() string {
 		return "releasing"
 	case StateClosed:
 		return "closed"
+	case StateChecking:
+		return "checking"
 	}
 	return "unknown"
 }

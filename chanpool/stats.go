@@ -38,6 +38,11 @@ type Stats struct {
 	Busy    int // connections leased to callers
 	Dialing int // dials in flight
 	Waiting int // callers waiting for a connection now
+	// Checking is the connections taken from the idle list that a health
+	// check runs on now, and Closing those whose Config.Close runs now.
+	// Both count in Total: a closing connection holds its place under
+	// MaxConns until its close returns.
+	Checking, Closing int
 
 	Acquired      uint64 // leases granted
 	Released      uint64 // leases ended by Release
@@ -91,6 +96,8 @@ func (p *Pool[T]) Stats() Stats {
 		Idle:     p.idleLen(),
 		Dialing:  int(p.dialing.Load()),
 		Waiting:  int(p.waiting.Load()),
+		Checking: int(p.checking.Load()),
+		Closing:  int(p.closes.Load()),
 	}
 	// Sum the live connections' state words first, then the counters of the
 	// dead ones: a connection closed in between is then missed, not counted
