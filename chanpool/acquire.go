@@ -119,6 +119,7 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
 		return Conn[T]{}, ErrClosed
 	}
 	if p.breakerOpen.Load() {
+		p.probeOnDemand()
 		return Conn[T]{}, p.breakerErr()
 	}
 	if p.trySlot() {
@@ -164,6 +165,7 @@ func (p *Pool[T]) takeIdle(ctx context.Context, chk **dialReq[T]) (Conn[T], bool
 // nil, is a health check running for this caller.
 func (p *Pool[T]) acquireSlow(ctx context.Context, look bool, chk *dialReq[T]) (Conn[T], error) {
 	start := p.clock.Mono()
+	waited := false
 	for {
 		if p.closed.Load() {
 			p.abandon(chk)
@@ -180,28 +182,38 @@ func (p *Pool[T]) acquireSlow(ctx context.Context, look bool, chk *dialReq[T]) (
 			}
 		}
 		if chk == nil {
-			return p.acquireNew(ctx, start)
+			return p.acquireNew(ctx, start, p.left(start, waited))
 		}
 		// A connection of the idle list is being checked for this caller:
 		// wait for it, or for whatever comes first, and look again if it
 		// fails. The caller is not in the waiting room: the connection it
 		// waits for is its own.
-		h, err := p.wait(ctx, chk, false)
+		h, err := p.wait(ctx, chk, false, p.left(start, waited))
 		if err != errRecheck {
 			if err == nil {
 				p.waits.add(p.clock.Mono() - start)
 			}
 			return h, err
 		}
-		chk, look = nil, true
+		chk, look, waited = nil, true, true
 	}
+}
+
+// left is what is left of AcquireTimeout for a caller that began waiting
+// at start: all of it if it has not waited yet, which costs no clock read.
+func (p *Pool[T]) left(start time.Duration, waited bool) time.Duration {
+	if !waited || p.set.acquireTimeout <= 0 {
+		return p.set.acquireTimeout
+	}
+	return p.set.acquireTimeout - (p.clock.Mono() - start)
 }
 
 // acquireNew is acquireSlow once the idle list has nothing for the caller:
 // it dials, if the pool has room and nobody waits, or waits its turn.
-func (p *Pool[T]) acquireNew(ctx context.Context, start time.Duration) (Conn[T], error) {
+func (p *Pool[T]) acquireNew(ctx context.Context, start, left time.Duration) (Conn[T], error) {
 	p.noteIdle(0)
 	if p.breakerOpen.Load() {
+		p.probeOnDemand()
 		return Conn[T]{}, p.breakerErr()
 	}
 	var req *dialReq[T]
@@ -228,7 +240,7 @@ func (p *Pool[T]) acquireNew(ctx context.Context, start time.Duration) (Conn[T],
 			p.startDial(nil)
 		}
 	}
-	h, err := p.wait(ctx, req, true)
+	h, err := p.wait(ctx, req, true, left)
 	if err == nil {
 		p.waits.add(p.clock.Mono() - start)
 	}

@@ -2,6 +2,7 @@ package chanpool_test
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -353,4 +354,55 @@ func TestAcquireContextCauseIsKept(t *testing.T) {
 		assert.ErrorIs(t, o.err, errBoom, "and so is the cause")
 		require.NoError(t, held.Release())
 	})
+}
+
+// A connection that reaches a waiter whose context or AcquireTimeout ended
+// at the same moment goes on to the next waiter: the one who has gone never
+// gets it. The test makes both happen before the first waiter runs again:
+// with one P, the releasing goroutine keeps running after the hand-off
+// readies the waiter, and ends the waiter's time before it yields.
+func TestGoneWaiterPassesConnectionOn(t *testing.T) {
+	for _, how := range []string{"context", "AcquireTimeout"} {
+		t.Run("ended by "+how, func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			synctest.Test(t, func(t *testing.T) {
+				b := &backend{}
+				cfg := b.config()
+				cfg.AcquireTimeout = time.Second
+				p, clk, held := fullPool(t, cfg)
+
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				first := startAcquire(ctx, p)
+				synctest.Wait()
+				clk.Advance(time.Second / 2)
+				second := startAcquire(context.Background(), p)
+				synctest.Wait()
+
+				require.NoError(t, held.Release()) // handed to the first waiter...
+				if how == "context" {
+					cancel() // ...whose context ends before it runs again
+				} else {
+					clk.Advance(time.Second / 2) // ...whose timeout fires before it runs again
+				}
+				synctest.Wait()
+
+				o := <-first
+				require.Error(t, o.err, "the waiter who has gone gets no connection")
+				if how == "context" {
+					assert.ErrorIs(t, o.err, context.Canceled)
+				} else {
+					assert.ErrorIs(t, o.err, chanpool.ErrAcquireTimeout)
+				}
+				select {
+				case o := <-second:
+					require.NoError(t, o.err, "the next waiter gets it")
+					assert.Equal(t, held.ID(), o.c.ID())
+					require.NoError(t, o.c.Release())
+				default:
+					t.Fatal("the connection did not go on to the next waiter")
+				}
+			})
+		})
+	}
 }

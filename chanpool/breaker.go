@@ -16,14 +16,22 @@ import (
 // After BreakerThreshold consecutive failures the breaker opens: every
 // waiting caller is released at once with ErrBreakerOpen wrapping the last
 // dial error, and callers that find no idle connection fail the same way
-// instead of waiting out their timeout. While open, the pool keeps probing
-// with one dial per backoff period; the first success closes the breaker
-// and its connection serves the next caller.
+// instead of waiting out their timeout. While open, the pool probes: one
+// dial at a time, started by demand — a caller turned away starts one, if
+// none is in flight and none started in the last probeFloor — and, with no
+// demand, by the backoff timer and each eviction run. The first success
+// closes the breaker and its connection serves the next caller, so a
+// backend that comes back under load is found within about probeFloor,
+// while one that stays down sees at most one dial per probeFloor however
+// many callers arrive.
 
 // Retry pacing for dials.
 const (
 	retryBase = 10 * time.Millisecond
 	retryMax  = time.Second
+	// probeFloor is the least time between two probes started by demand
+	// while the breaker is open.
+	probeFloor = 5 * time.Millisecond
 )
 
 // dialFailed records a failed dial and opens the breaker at the threshold.
@@ -86,6 +94,17 @@ func (p *Pool[T]) scheduleRetry() {
 			p.refill()
 		}
 	})
+}
+
+// probeOnDemand is called by a caller that the open breaker turns away. It
+// starts a probe unless one started less than probeFloor ago (or one is in
+// flight: see probe). The caller does not wait for it: it fails fast.
+func (p *Pool[T]) probeOnDemand() {
+	last, now := p.lastProbe.Load(), int64(p.clock.Mono())
+	if now-last < int64(probeFloor) || !p.lastProbe.CompareAndSwap(last, now) {
+		return
+	}
+	p.probe()
 }
 
 // probe starts one dial while the breaker is open, if none is in flight.

@@ -131,3 +131,58 @@ func TestMaxDialingCapsConcurrentDials(t *testing.T) {
 		assert.Equal(t, int64(2), b.maxInDial.Load())
 	})
 }
+
+func TestBreakerProbesOnDemandAndRecoversAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		b.setFail(errBoom)
+		cfg := breakerConfig(b)
+		cfg.MaxConns = 8
+		p, clk := newPool(t, cfg)
+		for range 3 {
+			_, err := p.Acquire(context.Background())
+			require.ErrorIs(t, err, chanpool.ErrDial)
+			synctest.Wait()
+		}
+		require.True(t, p.Stats().BreakerOpen)
+
+		// An outage under load: 32 callers, each trying every millisecond
+		// for half a second. Every one fails fast, and the pool dials about once
+		// per probe floor, not once per caller.
+		const callers, outage = 32, 500 * time.Millisecond
+		start, dialsBefore := clk.Now(), p.Stats().DialErrors
+		calls := 0
+		for clk.Since(start) < outage {
+			for range callers {
+				at := clk.Now()
+				_, err := p.Acquire(context.Background())
+				require.ErrorIs(t, err, chanpool.ErrBreakerOpen)
+				require.Equal(t, at, clk.Now(), "fails at once")
+				calls++
+			}
+			synctest.Wait()
+			clk.Advance(time.Millisecond)
+		}
+		dials := p.Stats().DialErrors - dialsBefore
+		assert.LessOrEqual(t, dials, uint64(calls)/50, "at most 2%% of the %d calls dial: %d did", calls, dials)
+		assert.GreaterOrEqual(t, dials, uint64(outage/(10*time.Millisecond)), "demand keeps probing: %d dials", dials)
+		assert.LessOrEqual(t, b.maxInDial.Load(), int64(1), "one probe at a time")
+
+		// The backend is back: the first caller after the probe floor
+		// starts the probe that closes the breaker.
+		b.setFail(nil)
+		back := clk.Now()
+		for {
+			c, err := p.TryAcquire(context.Background())
+			if err == nil {
+				require.NoError(t, c.Release())
+				break
+			}
+			synctest.Wait()
+			clk.Advance(time.Millisecond)
+			require.Less(t, clk.Since(back), 50*time.Millisecond, "not served within 50ms of the backend's return: %v", err)
+		}
+		assert.False(t, p.Stats().BreakerOpen)
+		t.Logf("%d calls, %d dials during the outage; served %v after the backend came back", calls, dials, clk.Since(back))
+	})
+}

@@ -280,7 +280,7 @@ func requireAllEnded(t *testing.T, waiters []<-chan outcome, want error, after s
 func checkStats(t *testing.T, s chanpool.Stats) {
 	t.Helper()
 	assert.Equal(t, s.Acquired, s.Released+s.DestroyedBusy+uint64(s.Busy), "Acquired = Released + DestroyedBusy + Busy: %+v", s)
-	assert.Equal(t, s.Created, s.Destroyed+uint64(s.Total-s.Dialing), "Created = Destroyed + open: %+v", s)
+	assert.Equal(t, s.Created, s.Destroyed+uint64(s.Total-s.Dialing-s.Closing), "Created = Destroyed + open: %+v", s)
 	assert.Equal(t, s.Destroyed, sumClosed(s.Closed), "closes by reason add up: %+v", s)
 	assert.Equal(t, s.Total, s.Idle+s.Busy+s.Dialing+s.Checking+s.Closing, "Total = Idle + Busy + Dialing + Checking + Closing: %+v", s)
 	assert.LessOrEqual(t, s.Total, s.MaxConns)

@@ -96,6 +96,7 @@ type Pool[T any] struct {
 
 	dialSem     *semaphore.Weighted // caps concurrent dials at MaxDialing
 	breakerOpen atomicBool          // written under mu (breaker.go)
+	lastProbe   atomicInt64         // clock.Mono of the last probe started by demand
 	// signal is set while the wake-up signal, a nil token, is in the idle
 	// channel or on its way out of it (raise, signaled).
 	signal atomicBool
@@ -167,6 +168,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
 	}
 	p.idleLow.Store(int64(s.maxConns))
+	p.lastProbe.Store(-int64(probeFloor))
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.startTicking()
 	if s.evictionInterval > 0 || s.leakThreshold > 0 {

@@ -33,7 +33,7 @@ type Stats struct {
 	MaxConns int // Config.MaxConns in force
 	MinConns int // Config.MinConns in force
 
-	Total   int // open connections plus dials in flight (≤ MaxConns)
+	Total   int // open (closing included) connections plus dials in flight (≤ MaxConns)
 	Idle    int // connections in the idle list
 	Busy    int // connections leased to callers
 	Dialing int // dials in flight
@@ -48,7 +48,7 @@ type Stats struct {
 	Released      uint64 // leases ended by Release
 	DestroyedBusy uint64 // leases ended by Destroy or by a forced Close
 	Created       uint64 // connections dialed successfully
-	Destroyed     uint64 // connections closed, for any reason
+	Destroyed     uint64 // connections closed or closing, for any reason
 
 	Closed CloseCounts // Destroyed, by reason
 

@@ -40,8 +40,9 @@ func (p *Pool[T]) enterWaitRoom() bool {
 // for this caller, which waits for it as for a dial. If a check fails, a
 // queued caller (in the waiting room) waits on, for the slot it frees is
 // dialed for the longest waiter; any other returns errRecheck, to look for
-// a connection again.
-func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T], queued bool) (Conn[T], error) {
+// a connection again. left is what is left of AcquireTimeout: all of it,
+// unless the caller waited already.
+func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T], queued bool, left time.Duration) (Conn[T], error) {
 	if req == nil && p.set.acquireTimeout <= 0 && ctx.Done() == nil {
 		for req == nil {
 			if h, ok, err := p.fromIdle(ctx, <-p.idle, &req); ok || err != nil {
@@ -55,7 +56,11 @@ func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T], queued bool) (Conn[
 	}
 	var timeout <-chan time.Time
 	if p.set.acquireTimeout > 0 {
-		t := p.getTimer(p.set.acquireTimeout)
+		if left <= 0 {
+			p.abandon(req)
+			return Conn[T]{}, p.timedOut()
+		}
+		t := p.getTimer(left)
 		defer p.putTimer(t)
 		timeout = t.C()
 	}
