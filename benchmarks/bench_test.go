@@ -17,25 +17,26 @@ var (
 
 // BenchmarkAcquireRelease measures one acquire+release cycle with nothing
 // done in between: the pool's own cost, and its handoff cost once clients
-// outnumber connections.
+// outnumber connections. Beside every contender of Names it runs
+// chanpool-checks (benchmarks.Checks), the cost of a realistic Config.
 func BenchmarkAcquireRelease(b *testing.B) {
-	benchGrid(b, sizes, clients, 0)
+	benchGrid(b, benchmarks.GridNames, sizes, clients, 0)
 }
 
 // BenchmarkHold is BenchmarkAcquireRelease with about 1 µs of CPU work while
 // each connection is held, so that waiting and handoff dominate.
 func BenchmarkHold(b *testing.B) {
-	benchGrid(b, sizes, clients, benchmarks.HoldIters())
+	benchGrid(b, benchmarks.GridNames, sizes, clients, benchmarks.HoldIters())
 }
 
 // BenchmarkGrowth follows ns/op as the clients waiting on 8 connections go
 // from 8 to 4096.
 func BenchmarkGrowth(b *testing.B) {
-	benchGrid(b, []int{8}, []int{8, 64, 512, 4096}, 0)
+	benchGrid(b, benchmarks.Names, []int{8}, []int{8, 64, 512, 4096}, 0)
 }
 
-func benchGrid(b *testing.B, sizes, clients []int, hold int) {
-	for _, name := range benchmarks.Names {
+func benchGrid(b *testing.B, names []string, sizes, clients []int, hold int) {
+	for _, name := range names {
 		for _, size := range sizes {
 			for _, n := range clients {
 				b.Run(fmt.Sprintf("pool=%s/size=%d/clients=%d", name, size, n), func(b *testing.B) {

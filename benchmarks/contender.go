@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,21 @@ import (
 // Names lists the contenders in report order: chanpool, its peers, then the
 // three floors.
 var Names = []string{"chanpool", "puddle", "commons", "sql", "chan", "chancas", "mutex"}
+
+// Checks is chanpool as its users configure it: "chanpool" plus a
+// Config.HealthCheck and a Config.Reset that return nil at once, every
+// other field as in "chanpool". What it adds to chanpool's ns/op is the
+// pool's cost of having the two callbacks, not theirs. The health check
+// never runs in a benchmark, for no connection stays idle for
+// HealthCheckAfter (1s), but its bookkeeping does; Reset runs on every
+// release.
+const Checks = "chanpool-checks"
+
+// GridNames are the contenders of BenchmarkAcquireRelease and BenchmarkHold:
+// Names with Checks right after chanpool, so that the two run back to back
+// in each pass and their ratio compares runs made seconds apart. The other
+// harnesses run Names only.
+var GridNames = slices.Insert(slices.Clone(Names), 1, Checks)
 
 // Contender is one pool under test, already holding Size idle connections.
 // Its methods run whole loops, so that the per-operation calls inside stay
@@ -56,7 +72,10 @@ func New(name string, size, clients int) (Contender, error) {
 	var err error
 	switch name {
 	case "chanpool":
-		p, perr := newChanpool(size, clients)
+		p, perr := newChanpool(chanpoolConfig(size, clients))
+		c, err = wrap(name, size, p, perr)
+	case Checks:
+		p, perr := newChanpool(withChecks(chanpoolConfig(size, clients)))
 		c, err = wrap(name, size, p, perr)
 	case "puddle":
 		p, perr := newPuddle(size)

@@ -18,7 +18,7 @@ import (
 // (go test -race) catches two writers.
 func TestContenders(t *testing.T) {
 	const size, clients, ops = 4, 16, 200
-	for _, name := range benchmarks.Names {
+	for _, name := range benchmarks.GridNames {
 		t.Run(name, func(t *testing.T) {
 			c, err := benchmarks.New(name, size, clients)
 			require.NoError(t, err)
@@ -69,37 +69,43 @@ func TestNewUnknown(t *testing.T) {
 // TestChanpoolZeroAllocs checks that chanpool allocates nothing per
 // acquire+release, on the fast path (an idle connection is there) and on
 // the waiting path (four clients share one connection, so most acquires
-// wait for a release).
+// wait for a release); both with no callbacks and with the HealthCheck and
+// Reset of chanpool-checks, which a release more often than every
+// HealthCheckAfter keeps from checking.
 func TestChanpoolZeroAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts need a quiet process")
 	}
-	ctx := context.Background()
-	c, err := benchmarks.New("chanpool", 1, 4)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, c.Close()) }()
+	for _, name := range []string{"chanpool", benchmarks.Checks} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			c, err := benchmarks.New(name, 1, 4)
+			require.NoError(t, err)
+			defer func() { assert.NoError(t, c.Close()) }()
 
-	fast := testing.AllocsPerRun(1000, func() {
-		_, err := c.Run(ctx, 1, 0)
-		require.NoError(t, err)
-	})
-	assert.Zero(t, fast, "allocs per acquire+release, fast path")
+			fast := testing.AllocsPerRun(1000, func() {
+				_, err := c.Run(ctx, 1, 0)
+				require.NoError(t, err)
+			})
+			assert.Zero(t, fast, "allocs per acquire+release, fast path")
 
-	const clients, ops = 4, 5000
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			<-start
-			_, err := c.Run(ctx, ops, 0)
-			assert.NoError(t, err)
+			const clients, ops = 4, 5000
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() {
+					<-start
+					_, err := c.Run(ctx, ops, 0)
+					assert.NoError(t, err)
+				})
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			close(start)
+			wg.Wait()
+			runtime.ReadMemStats(&after)
+			perOp := float64(after.Mallocs-before.Mallocs) / (clients * ops)
+			assert.Less(t, perOp, 0.01, "allocs per acquire+release, waiting path")
 		})
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	close(start)
-	wg.Wait()
-	runtime.ReadMemStats(&after)
-	perOp := float64(after.Mallocs-before.Mallocs) / (clients * ops)
-	assert.Less(t, perOp, 0.01, "allocs per acquire+release, waiting path")
 }

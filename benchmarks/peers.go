@@ -12,19 +12,36 @@ import (
 
 // The pools under test. Each is configured for a benchmark: size
 // connections, callers wait as long as their context allows, and no
-// background maintenance runs.
+// background maintenance runs (but for the coarse clock's tick that
+// chanpool-checks' HealthCheck needs).
 
 type chanpoolPool struct{ p *chanpool.Pool[*FakeConn] }
 
-func newChanpool(size, clients int) (*chanpoolPool, error) {
-	p, err := chanpool.New(chanpool.Config[*FakeConn]{
+// chanpoolConfig is the Config of the "chanpool" contender: the fast path,
+// with no callback but Dial.
+func chanpoolConfig(size, clients int) chanpool.Config[*FakeConn] {
+	return chanpool.Config[*FakeConn]{
 		Dial:             dial,
 		MaxConns:         size,
 		MinConns:         chanpool.None, // wrap fills the pool synchronously
 		MaxWaiting:       clients + size,
 		AcquireTimeout:   chanpool.None,
 		EvictionInterval: chanpool.None,
-	})
+	}
+}
+
+// withChecks is cfg with the HealthCheck and Reset of the Checks contender.
+func withChecks(cfg chanpool.Config[*FakeConn]) chanpool.Config[*FakeConn] {
+	cfg.HealthCheck = checkOK
+	cfg.Reset = checkOK
+	return cfg
+}
+
+// checkOK is a health check and a reset that find nothing wrong, at once.
+func checkOK(context.Context, *FakeConn) error { return nil }
+
+func newChanpool(cfg chanpool.Config[*FakeConn]) (*chanpoolPool, error) {
+	p, err := chanpool.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@
 #   WAITERS=8,64,512,4096  waiting-client counts of the memory table
 #   OUTDIR=.         where RESULTS.md and the plots go; raw output in OUTDIR/results/
 #
-# Defaults take about 7 minutes on 2 cores.
+# Defaults take about 8 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,10 +44,11 @@ version="chanpool at $commit, sources sha256 $src"
 HOLD_ROUNDS=${HOLD_ROUNDS:-$("$bin/report" -calibrate)}
 export HOLD_ROUNDS
 
-# 7 contenders × (8 AcquireRelease + 8 Hold + 4 Growth cases).
+# 8 contenders (chanpool-checks too) × (8 AcquireRelease + 8 Hold cases),
+# and 7 × 4 Growth cases.
 ncpu=$(tr ',' '\n' <<<"$CPU" | grep -c .)
 total=0 # unknown for a -bench filter
-if [[ $BENCH == . ]]; then total=$((7 * 20 * ncpu * COUNT)); fi
+if [[ $BENCH == . ]]; then total=$(((8 * 16 + 7 * 4) * ncpu * COUNT)); fi
 
 # One -bench pattern per cell, so that within a pass the contenders of a
 # cell run back to back (the sizes and client counts of bench_test.go): the

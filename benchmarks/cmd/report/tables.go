@@ -24,7 +24,16 @@ type verdict struct {
 	overFloor    float64 // chanpool / chan
 	overCAS      float64 // chanpool / chancas, for the report (the targets are about chan)
 	puddleFactor float64 // puddle / chanpool: chanpool's throughput over puddle's
+	// checks is chanpool-checks / chanpool, the cost of a HealthCheck and
+	// a Reset, for the report; hasChecks is false in results without
+	// chanpool-checks.
+	checks    float64
+	hasChecks bool
 }
+
+// allocPools are the contenders whose allocs/op the tables show: chanpool,
+// chanpool-checks and the peers. The targets want 0 from both chanpools.
+var allocPools = benchmarks.GridNames[:5]
 
 func judge(r *results, c cell) (verdict, bool) {
 	overFloor, ok1 := r.ratio(c, "chanpool", "chan")
@@ -35,6 +44,7 @@ func judge(r *results, c cell) (verdict, bool) {
 	}
 	v := verdict{c: c, overFloor: overFloor, puddleFactor: puddleFactor}
 	v.overCAS, _ = r.ratio(c, "chanpool", "chancas")
+	v.checks, v.hasChecks = r.ratio(c, benchmarks.Checks, "chanpool")
 	if v.overFloor > barFloor {
 		v.misses = append(v.misses, fmt.Sprintf("floor (%.2fx > %.1fx)", v.overFloor, barFloor))
 	}
@@ -51,26 +61,32 @@ func judge(r *results, c cell) (verdict, bool) {
 	if a, ok := r.allocs(k); ok && a > 0 {
 		v.misses = append(v.misses, fmt.Sprintf("allocs (%g/op)", a))
 	}
+	k.pool = benchmarks.Checks
+	if a, ok := r.allocs(k); ok && a > 0 {
+		v.misses = append(v.misses, fmt.Sprintf("allocs (%s %g/op)", benchmarks.Checks, a))
+	}
 	return v, true
 }
 
 // benchTable writes one markdown table for a benchmark: every cell, every
-// contender's median ns/op, the two ratios the targets are about, the
-// peers' allocs/op and the verdict. It returns the verdicts.
+// contender's median ns/op, the ratios to chanpool's (those the targets are
+// about, and chanpool-checks'), the allocs/op of both chanpools and the
+// peers, and the verdict. It returns the verdicts.
 func benchTable(w io.Writer, r *results, bench string, sizes, clients, procs []int) []verdict {
 	fmt.Fprintf(w, "| size | clients | -cpu |")
-	for _, name := range benchmarks.Names {
+	for _, name := range benchmarks.GridNames {
 		fmt.Fprintf(w, " %s |", name)
 	}
-	fmt.Fprintf(w, " chanpool/chan | chanpool/chancas | puddle/chanpool | allocs/op (%s) | targets |\n", strings.Join(benchmarks.Names[:4], " · "))
-	fmt.Fprintf(w, "|---:|---:|---:|%s---:|---:|---:|---|---|\n", strings.Repeat("---:|", len(benchmarks.Names)))
+	fmt.Fprintf(w, " chanpool/chan | chanpool/chancas | %s/chanpool | puddle/chanpool | allocs/op (%s) | targets |\n",
+		benchmarks.Checks, strings.Join(allocPools, " · "))
+	fmt.Fprintf(w, "|---:|---:|---:|%s---:|---:|---:|---:|---|---|\n", strings.Repeat("---:|", len(benchmarks.GridNames)))
 	var verdicts []verdict
 	for _, size := range sizes {
 		for _, n := range clients {
 			for _, p := range procs {
 				c := cell{bench: bench, size: size, clients: n, procs: p}
 				fmt.Fprintf(w, "| %d | %d | %d |", size, n, p)
-				for _, name := range benchmarks.Names {
+				for _, name := range benchmarks.GridNames {
 					c.pool = name
 					ns, ok := r.ns(c)
 					if !ok {
@@ -82,21 +98,29 @@ func benchTable(w io.Writer, r *results, bench string, sizes, clients, procs []i
 				c.pool = ""
 				v, ok := judge(r, c)
 				if !ok {
-					fmt.Fprintln(w, " – | – | – | – | – |")
+					fmt.Fprintln(w, " – | – | – | – | – | – |")
 					continue
 				}
 				verdicts = append(verdicts, v)
 				var allocs []string
-				for _, name := range benchmarks.Names[:4] {
+				for _, name := range allocPools {
 					c.pool = name
-					a, _ := r.allocs(c)
-					allocs = append(allocs, fmt.Sprintf("%g", a))
+					if a, ok := r.allocs(c); ok {
+						allocs = append(allocs, fmt.Sprintf("%g", a))
+					} else {
+						allocs = append(allocs, "–")
+					}
+				}
+				checks := "–"
+				if v.hasChecks {
+					checks = fmt.Sprintf("%.2fx", v.checks)
 				}
 				mark := "✓"
 				if len(v.misses) > 0 {
 					mark = "✗ " + strings.Join(v.misses, "; ")
 				}
-				fmt.Fprintf(w, " %.2fx | %.2fx | %.2fx | %s | %s |\n", v.overFloor, v.overCAS, v.puddleFactor, strings.Join(allocs, " · "), mark)
+				fmt.Fprintf(w, " %.2fx | %.2fx | %s | %.2fx | %s | %s |\n",
+					v.overFloor, v.overCAS, checks, v.puddleFactor, strings.Join(allocs, " · "), mark)
 			}
 		}
 	}
