@@ -262,8 +262,10 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool, chk **dial
 		return Conn[T]{}, false // closed by a forced Close while idle
 	}
 	if c.doomed.Load() {
-		p.kill(c, s, ReasonLifetime)
-		return Conn[T]{}, false
+		if r, ok := p.mustClose(c); ok {
+			p.kill(c, s, r)
+			return Conn[T]{}, false
+		}
 	}
 	if !fresh && p.cfg.Alive != nil && !p.isAlive(c) {
 		p.kill(c, s, ReasonHealth)

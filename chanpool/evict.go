@@ -87,7 +87,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			c.lastUsed.Store(now)
 		}
 		if c.expires != 0 && now >= c.expires {
-			c.doomed.Store(true)
+			c.doom(ReasonLifetime)
 			if stOf(s) == stIdle {
 				doomedIdle++
 			}
@@ -109,7 +109,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		}
 	}
 	live := p.open.Load() - p.dialing.Load()
-	surplus = min(surplus, live-int64(p.set.minConns))
+	surplus = min(surplus, live-p.minConns.Load())
 
 	// Close from the front of the idle list: the surplus, and any connection
 	// past its lifetime met on the way. Healthy ones met while looking for
@@ -130,14 +130,18 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		}
 		c := t.c
 		s := c.state.Load()
+		reason, doomed := CloseReason(0), false
+		if c.doomed.Load() {
+			reason, doomed = p.mustClose(c)
+		}
 		switch {
 		case stOf(s) != stIdle:
 			// Closed by a forced Close; nothing to do.
-		case c.doomed.Load():
+		case doomed:
 			doomedIdle--
 			surplus--
 			closed++
-			p.kill(c, s, ReasonLifetime)
+			p.kill(c, s, reason)
 		case surplus > 0:
 			surplus--
 			closed++

@@ -68,9 +68,23 @@ type Pool[T any] struct {
 	clock clock.Clock
 	log   *slog.Logger
 
-	slots   *semaphore.Weighted // one unit per open or dialing connection
-	open    atomicInt64         // units held in slots, mirrored for reading
-	dialing atomicInt64         // dials in flight
+	// slots holds one unit per open or dialing connection, out of
+	// MaxConnsLimit; the pool itself holds the units above MaxConns
+	// (resize.go).
+	slots *semaphore.Weighted
+	open  atomicInt64 // units held by connections, mirrored for reading
+	limit int         // Config.MaxConnsLimit: the size of slots, conns and idle
+	// The limits that may change while the pool runs (resize.go), each
+	// written under resizeMu.
+	maxConns, minConns, maxWaiting, minIdle atomicInt64
+	// owed is how many units a shrink still has to take back: the surplus
+	// connections that were busy when MaxConns fell hold them, and give
+	// them to the pool instead of the semaphore as they close.
+	owed     atomicInt64
+	shedding atomicInt64 // surplus connections closing to pay what is owed
+	epoch    atomicUint64 // Reset calls so far: a dial that began before one is retired
+	resizeMu sync.Mutex
+	dialing  atomicInt64 // dials in flight
 	// waiting counts the callers in the waiting room, at most MaxWaiting
 	// (enterWaitRoom). A semaphore would do, but every waiter would take
 	// its mutex twice per wait, and under contention that mutex is what a
@@ -133,16 +147,17 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		return nil, err
 	}
 	p := &Pool[T]{
-		idle:     make(chan *token[T], s.maxConns+1),
+		idle:     make(chan *token[T], s.limit+1),
+		limit:    s.limit,
 		stamp:    cfg.HealthCheck != nil,
 		cfg:      cfg,
 		set:      s,
 		clock:    clk,
 		log:      cfg.Logger,
-		slots:    semaphore.NewWeighted(int64(s.maxConns)),
+		slots:    semaphore.NewWeighted(int64(s.limit)),
 		dialSem:  semaphore.NewWeighted(int64(s.maxDialing)),
-		conns:    make([]atomic.Pointer[conn[T]], s.maxConns),
-		free:     make([]int, s.maxConns),
+		conns:    make([]atomic.Pointer[conn[T]], s.limit),
+		free:     make([]int, s.limit),
 		closing:  make(chan struct{}),
 		changed:  make(chan struct{}, 1),
 		waits:    newRecorder(),
@@ -165,9 +180,14 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	for i := range p.free {
-		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
+		p.free[i] = s.limit - 1 - i // pop from the end: slot 0 first
 	}
-	p.idleLow.Store(int64(s.maxConns))
+	p.maxConns.Store(int64(s.maxConns))
+	p.minConns.Store(int64(s.minConns))
+	p.maxWaiting.Store(int64(s.maxWaiting))
+	p.minIdle.Store(int64(s.minIdle))
+	p.slots.TryAcquire(int64(s.limit - s.maxConns)) // held back: always succeeds here
+	p.idleLow.Store(int64(s.limit))
 	p.lastProbe.Store(-int64(probeFloor))
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.startTicking()
@@ -183,7 +203,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 // Healthy reports whether the pool is open and has at least MinConns
 // connections open.
 func (p *Pool[T]) Healthy() bool {
-	return !p.closed.Load() && p.open.Load()-p.dialing.Load() >= int64(p.set.minConns)
+	return !p.closed.Load() && p.open.Load()-p.dialing.Load() >= p.minConns.Load()
 }
 
 // Conns returns a snapshot of every open connection, ordered by id, for a
