@@ -81,7 +81,7 @@ type Pool[T any] struct {
 	// connections that were busy when MaxConns fell hold them, and give
 	// them to the pool instead of the semaphore as they close.
 	owed     atomicInt64
-	shedding atomicInt64 // surplus connections closing to pay what is owed
+	shedding atomicInt64  // surplus connections closing to pay what is owed
 	epoch    atomicUint64 // Reset calls so far: a dial that began before one is retired
 	resizeMu sync.Mutex
 	dialing  atomicInt64 // dials in flight
