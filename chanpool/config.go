@@ -149,6 +149,21 @@ type Config[T any] struct {
 	// acquire, except of a connection handed straight from its dial.
 	// Ignored without HealthCheck.
 	HealthCheckAfter time.Duration
+	// KeepaliveInterval, if set, pings an idle connection that nobody has
+	// used (nor pinged) for this long, less a jitter of up to a quarter of
+	// it drawn once per connection, so that connections released together
+	// are not pinged together. The ping runs on a goroutine of the pool's
+	// that owns the connection meanwhile, bounded by CheckTimeout; a waiting
+	// caller gets another connection, or this one as soon as the ping
+	// passes. A pass puts the connection back, and counts as neither a
+	// lease nor a use; a failure closes it (ReasonKeepalive) and dials a
+	// replacement. It keeps connections alive through NAT and firewall idle
+	// timeouts and servers that close idle clients. Default 0: off (or
+	// None). Needs Keepalive or HealthCheck.
+	KeepaliveInterval time.Duration
+	// Keepalive is the ping; nil uses HealthCheck.
+	Keepalive func(ctx context.Context, conn T) error
+
 	// CheckTimeout bounds each HealthCheck and Reset call through its
 	// context (see HealthCheck and Reset). Default 1s; None for no bound.
 	CheckTimeout time.Duration

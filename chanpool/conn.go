@@ -22,6 +22,13 @@ type conn[T any] struct {
 	doomed     atomicBool
 	doomReason atomicUint32
 	shed       bool // closing as surplus to a shrink (mustClose); read by retire's goroutine
+	replace    bool // failed a keepalive: dial a replacement once closed (runCheck)
+	// pinged is when the connection last passed a keepalive (Unix
+	// nanoseconds, coarse clock), and keepJitter how much sooner than
+	// KeepaliveInterval its pings are due, drawn once at dial.
+	pinged     atomicInt64
+	keepJitter int64
+	pingOut    atomicBool // taken off the idle list for a keepalive ping
 	// diedLeased is set when a forced Close closes the connection under its
 	// holder, so that the holder's Release says ErrClosed, not misuse.
 	diedLeased atomicBool

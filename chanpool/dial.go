@@ -110,6 +110,9 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	if p.cfg.Reset != nil && p.set.checkTimeout > 0 {
 		c.rctx = p.newResetCtx()
 	}
+	if p.set.keepalive > 0 {
+		c.keepJitter = keepaliveJitter(p.set.keepalive)
+	}
 	c.lastUsed.Store(c.created)
 	if p.set.maxLifetime > 0 {
 		life := p.set.maxLifetime

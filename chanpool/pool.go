@@ -45,11 +45,13 @@ type Pool[T any] struct {
 	// idle is the free list, FIFO, of capacity MaxConns+1: the open
 	// connections nobody holds, and at most one nil, the wake-up signal
 	// (see raise).
-	idle    chan *token[T]
-	closed  atomicBool  // set once, under mu, when Close begins
-	idleLow atomicInt64 // lowest idle count seen since the evictor last looked
-	// watchIdle says that acquires must lower idleLow: eviction by idle
-	// time is on.
+	idle   chan *token[T]
+	closed atomicBool // set once, under mu, when Close begins
+	// idleMark is the idle count below which an acquire reports what it
+	// saw (noteIdle): the low-water mark, idleLow, or MinIdle if higher.
+	idleMark atomicInt64
+	// watchIdle says that acquires must watch the idle count: eviction by
+	// idle time is on, or MinIdle is set.
 	watchIdle bool
 	stamp     bool // stamp conn.lastUsed on release (health checks need it)
 	// holdMask selects the leases whose hold time is measured: those whose
@@ -85,12 +87,14 @@ type Pool[T any] struct {
 	epoch    atomicUint64 // Reset calls so far: a dial that began before one is retired
 	resizeMu sync.Mutex
 	dialing  atomicInt64 // dials in flight
+	idleLow  atomicInt64 // lowest idle count seen since the evictor last looked
 	// waiting counts the callers in the waiting room, at most MaxWaiting
 	// (enterWaitRoom). A semaphore would do, but every waiter would take
 	// its mutex twice per wait, and under contention that mutex is what a
 	// handoff waits on (DESIGN.md, "The semaphore off the hot path").
 	waiting  atomicInt64
-	checking atomicInt64 // HealthCheck goroutines running
+	checking atomicInt64 // HealthCheck goroutines running, keepalives included
+	pinging  atomicInt64 // keepalive goroutines running
 	closes   atomicInt64 // Config.Close calls running (retire)
 
 	// now is the coarse clock (now.go): the wall time, in Unix
@@ -149,7 +153,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	p := &Pool[T]{
 		idle:     make(chan *token[T], s.limit+1),
 		limit:    s.limit,
-		stamp:    cfg.HealthCheck != nil,
+		stamp:    cfg.HealthCheck != nil || s.keepalive > 0,
 		cfg:      cfg,
 		set:      s,
 		clock:    clk,
@@ -175,7 +179,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil {
 		p.releaseMask = p.holdMask
 	}
-	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0
+	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0 || s.minIdle > 0
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -188,13 +192,13 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	p.minIdle.Store(int64(s.minIdle))
 	p.slots.TryAcquire(int64(s.limit - s.maxConns)) // held back: always succeeds here
 	p.idleLow.Store(int64(s.limit))
+	p.idleMark.Store(int64(s.limit))
 	p.lastProbe.Store(-int64(probeFloor))
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.startTicking()
-	if s.evictionInterval > 0 || s.leakThreshold > 0 {
-		evictT, leakT := p.tickers()
+	if s.evictionInterval > 0 || s.leakThreshold > 0 || s.keepalive > 0 {
 		p.wg.Add(1)
-		go p.maintain(evictT, leakT)
+		go p.maintain(p.tickers())
 	}
 	p.refill()
 	return p, nil

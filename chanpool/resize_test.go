@@ -195,6 +195,7 @@ func TestResetRetiresEveryConnectionDialedBeforeIt(t *testing.T) {
 		cfg := b.config()
 		cfg.MinConns = 2
 		p, _ := newPool(t, cfg)
+		synctest.Wait()         // the two warm connections are dialed
 		cs := acquireN(t, p, 3) // two warm, one dialed
 		require.NoError(t, cs[1].Release())
 		require.NoError(t, cs[2].Release())
@@ -272,5 +273,44 @@ func TestResetDuringAnOutageKeepsTheBreakerOpen(t *testing.T) {
 		c, err := p.Acquire(context.Background())
 		require.NoError(t, err, "the first good dial closes the breaker")
 		require.NoError(t, c.Release())
+	})
+}
+
+func TestMinIdleKeepsSpareConnectionsReady(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := evictConfig(b, 6, 0)
+		cfg.MinIdle = 2
+		p, clk := newPool(t, cfg)
+		synctest.Wait()
+		assert.Equal(t, 2, p.Stats().Idle, "spare connections dialed ahead of demand")
+
+		var held []chanpool.Conn[*res]
+		for i := 1; i <= 4; i++ {
+			held = append(held, acquireN(t, p, 1)...)
+			synctest.Wait()
+			s := p.Stats()
+			assert.Equal(t, i, s.Busy)
+			assert.Equal(t, 2, s.Idle, "after %d acquires, still two spare", i)
+		}
+		held = append(held, acquireN(t, p, 1)...)
+		synctest.Wait()
+		s := p.Stats()
+		assert.Equal(t, 6, s.Total, "never above MaxConns")
+		assert.Equal(t, 1, s.Idle)
+		checkStats(t, s)
+
+		// Four go back; the load now needs one busy connection. Eviction
+		// by need closes the surplus, but keeps busy + MinIdle.
+		for _, c := range held[1:] {
+			require.NoError(t, c.Release())
+		}
+		step(clk, cfg.IdleTimeout+2*cfg.EvictionInterval, nil)
+		s = p.Stats()
+		assert.Equal(t, 1, s.Busy)
+		assert.Equal(t, 2, s.Idle, "eviction stops at busy + MinIdle")
+		assert.Equal(t, uint64(3), s.Closed.Idle)
+		require.NoError(t, held[0].Release())
+		checkStats(t, p.Stats())
 	})
 }

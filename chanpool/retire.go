@@ -93,6 +93,9 @@ func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
 			p.shedding.Add(-1)
 		}
 		p.freeSlot()
+		if c.replace && !p.closed.Load() && p.trySlot() {
+			p.startDial(nil) // a keepalive failed: keep the pool's size
+		}
 	}()
 }
 
@@ -132,6 +135,7 @@ const (
 	ReasonLeaked                        // the holder lost its handle without ending the lease
 	ReasonResize                        // surplus to a lowered MaxConns (Pool.SetMaxConns)
 	ReasonPoolReset                     // dialed before Pool.Reset
+	ReasonKeepalive                     // failed a keepalive ping while idle
 	numReasons
 )
 
@@ -155,6 +159,8 @@ func (r CloseReason) String() string {
 		return "resize"
 	case ReasonPoolReset:
 		return "pool_reset"
+	case ReasonKeepalive:
+		return "keepalive"
 	}
 	return "unknown"
 }

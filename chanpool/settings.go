@@ -13,6 +13,7 @@ type settings struct {
 	acquireTimeout, dialTimeout, idleTimeout       time.Duration
 	evictionInterval, maxLifetime, lifetimeJitter  time.Duration
 	healthAfter, checkTimeout, leakThreshold       time.Duration
+	keepalive                                      time.Duration
 }
 
 func (c *Config[T]) settings() (settings, error) {
@@ -79,6 +80,7 @@ func (c *Config[T]) settings() (settings, error) {
 		{"HealthCheckAfter", c.HealthCheckAfter, DefaultHealthCheckAfter, &s.healthAfter},
 		{"CheckTimeout", c.CheckTimeout, DefaultCheckTimeout, &s.checkTimeout},
 		{"LeakThreshold", c.LeakThreshold, 0, &s.leakThreshold},
+		{"KeepaliveInterval", c.KeepaliveInterval, 0, &s.keepalive},
 	} {
 		if *d.out, err = withDefault(d.name, d.in, d.def); err != nil {
 			return s, err
@@ -89,6 +91,9 @@ func (c *Config[T]) settings() (settings, error) {
 	}
 	if s.lifetimeJitter > 0 && s.lifetimeJitter >= s.maxLifetime {
 		return s, fmt.Errorf("chanpool: Config.MaxLifetimeJitter (%v) must be less than Config.MaxLifetime (%v)", s.lifetimeJitter, s.maxLifetime)
+	}
+	if s.keepalive > 0 && c.Keepalive == nil && c.HealthCheck == nil {
+		return s, fmt.Errorf("chanpool: Config.KeepaliveInterval (%v) needs Config.Keepalive or Config.HealthCheck", s.keepalive)
 	}
 	if c.HealthCheckAfter == None {
 		s.healthAfter = 0 // check on every acquire

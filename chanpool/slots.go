@@ -59,6 +59,10 @@ func (p *Pool[T]) refill() {
 		return // only the probe dials (see probe)
 	}
 	need := p.minConns.Load() - p.open.Load()
+	if minIdle := p.minIdle.Load(); minIdle > 0 {
+		// Spare connections ahead of demand, while under MaxConns.
+		need = max(need, minIdle-int64(p.idleLen())-p.dialing.Load())
+	}
 	if need < 1 && p.waiting.Load() > 0 {
 		need = 1
 	}

@@ -90,6 +90,8 @@ type CloseCounts struct {
 	// Resize counts the surplus closed after Pool.SetMaxConns lowered
 	// MaxConns, and PoolReset the connections Pool.Reset retired.
 	Resize, PoolReset uint64
+	// Keepalive counts idle connections that failed a keepalive ping.
+	Keepalive uint64
 }
 
 // Stats returns a snapshot of the pool's statistics. It reads atomics only:
@@ -135,6 +137,7 @@ func (p *Pool[T]) Stats() Stats {
 		Leaked:     p.st.closedBy[ReasonLeaked].Load(),
 		Resize:     p.st.closedBy[ReasonResize].Load(),
 		PoolReset:  p.st.closedBy[ReasonPoolReset].Load(),
+		Keepalive:  p.st.closedBy[ReasonKeepalive].Load(),
 	}
 	s.Timeouts = p.st.timeouts.Load()
 	s.Canceled = p.st.canceled.Load()
