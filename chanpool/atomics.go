@@ -45,6 +45,18 @@ func (x *atomicInt64) CompareAndSwap(old, new int64) bool {
 	return atomic.CompareAndSwapInt64(&x.v, old, new)
 }
 
+// atomicUint32 is a uint32 accessed atomically.
+type atomicUint32 struct {
+	_ [0]atomic.Uint32 // vet's no-copy check
+	v uint32
+}
+
+func (x *atomicUint32) Load() uint32   { return atomic.LoadUint32(&x.v) }
+func (x *atomicUint32) Store(v uint32) { atomic.StoreUint32(&x.v, v) }
+func (x *atomicUint32) CompareAndSwap(old, new uint32) bool {
+	return atomic.CompareAndSwapUint32(&x.v, old, new)
+}
+
 // atomicBool is a bool accessed atomically.
 type atomicBool struct {
 	_ [0]atomic.Bool // vet's no-copy check

@@ -77,7 +77,7 @@ func (p *Pool[T]) scheduleRetry() {
 	if p.closed.Load() || p.retry != nil || p.dialFails == 0 {
 		return
 	}
-	if !p.breakerOpen.Load() && p.waiting.Load() == 0 && p.open.Load() >= int64(p.set.minConns) {
+	if !p.breakerOpen.Load() && p.waiting.Load() == 0 && p.open.Load() >= p.minConns.Load() {
 		return
 	}
 	d := min(retryBase<<min(p.dialFails-1, 16), retryMax)

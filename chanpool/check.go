@@ -55,7 +55,11 @@ func (p *Pool[T]) checkDue(c *conn[T]) bool {
 // nobody waits on goes to the longest waiter or the idle list; a failed one
 // is closed. ctx gives the check the caller's values, not its cancellation:
 // a caller giving up must not get a healthy connection destroyed.
-func (p *Pool[T]) startCheck(ctx context.Context, t *token[T], s uint64, req *dialReq[T]) {
+//
+// With ping, the check is a keepalive (keepalive.go): Config.Keepalive, or
+// HealthCheck if that is nil; passing it does not count as a use, and a
+// connection that fails it is replaced.
+func (p *Pool[T]) startCheck(ctx context.Context, t *token[T], s uint64, req *dialReq[T], ping bool) {
 	c := t.c
 	checking := withSt(s, stChecking)
 	if !c.state.CompareAndSwap(s, checking) {
@@ -63,26 +67,47 @@ func (p *Pool[T]) startCheck(ctx context.Context, t *token[T], s uint64, req *di
 		return
 	}
 	p.checking.Add(1)
+	if ping {
+		p.pinging.Add(1)
+		c.pingOut.Store(true)
+	}
 	vals := context.WithoutCancel(ctx)
-	if !p.goTracked(func() { p.runCheck(vals, t, checking, req) }) {
+	if !p.goTracked(func() { p.runCheck(vals, t, checking, req, ping) }) {
 		// Closed: no check will run; nor may anyone else use c.
 		p.checking.Add(-1)
+		if ping {
+			p.pinging.Add(-1)
+			c.pingOut.Store(false)
+		}
 		p.kill(c, checking, ReasonPoolClosed)
 		req.deliverTo(dialResult[T]{err: errRecheck})
 	}
 }
 
 // runCheck is the check goroutine's body (see startCheck).
-func (p *Pool[T]) runCheck(vals context.Context, t *token[T], checking uint64, req *dialReq[T]) {
+func (p *Pool[T]) runCheck(vals context.Context, t *token[T], checking uint64, req *dialReq[T], ping bool) {
 	defer p.checking.Add(-1)
 	c := t.c
+	check, reason, what := p.cfg.HealthCheck, ReasonHealth, "health check"
+	if ping {
+		reason, what = ReasonKeepalive, "keepalive"
+		if p.cfg.Keepalive != nil {
+			check = p.cfg.Keepalive
+		}
+	}
 	ctx, cancel := p.bounded(vals, p.set.checkTimeout)
 	stop := func() bool { return false }
 	if req != nil && p.set.checkTimeout > 0 {
 		// Free the caller at CheckTimeout even if the check ignores ctx.
 		stop = context.AfterFunc(ctx, func() { req.deliverTo(dialResult[T]{err: errRecheck}) })
 	}
-	err := call(p.cfg.HealthCheck, ctx, c.value)
+	err := call(check, ctx, c.value)
+	if ping {
+		// Back from the ping: from here on, whatever becomes of the
+		// connection is a close or a hand-back, not a ping.
+		c.pingOut.Store(false)
+		p.pinging.Add(-1)
+	}
 	stop() // before cancel, which would run it
 	late := context.Cause(ctx) == context.DeadlineExceeded
 	cancel()
@@ -91,17 +116,22 @@ func (p *Pool[T]) runCheck(vals context.Context, t *token[T], checking uint64, r
 		err = fmt.Errorf("gave up after %v: %w", p.set.checkTimeout, errors.Join(context.DeadlineExceeded, err))
 	}
 	if err != nil {
-		p.log.Warn("chanpool: health check failed; closing connection", "conn", c.id, "err", err)
-		p.checkEnded(c, checking, ReasonHealth)
+		p.log.Warn("chanpool: "+what+" failed; closing connection", "conn", c.id, "err", err)
+		c.replace = ping
+		p.checkEnded(c, checking, reason)
 		req.deliverTo(dialResult[T]{err: errRecheck})
 		return
 	}
-	// Checked counts as used: a connection that goes to the idle list is
-	// not due again at once (unless HealthCheckAfter is None).
-	c.lastUsed.Store(p.now.Load())
+	if ping {
+		c.pinged.Store(p.now.Load()) // not a use
+	} else {
+		// Checked counts as used: a connection that goes to the idle list
+		// is not due again at once (unless HealthCheckAfter is None).
+		c.lastUsed.Store(p.now.Load())
+	}
 	idle := withSt(checking, stIdle)
 	if !c.state.CompareAndSwap(checking, idle) {
-		p.checkEnded(c, checking, ReasonHealth)
+		p.checkEnded(c, checking, reason)
 		req.deliverTo(dialResult[T]{err: errRecheck})
 		return
 	}

@@ -2,7 +2,6 @@ package chanpool
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math"
 	"time"
@@ -37,6 +36,10 @@ const (
 	DefaultCheckTimeout     = time.Second
 	DefaultMaxDialing       = 2
 	DefaultBreakerThreshold = 5
+	// The default Config.MaxConnsLimit is DefaultMaxConnsLimitFactor times
+	// MaxConns, and at least DefaultMaxConnsLimitMin.
+	DefaultMaxConnsLimitFactor = 8
+	DefaultMaxConnsLimitMin    = 64
 )
 
 // Config configures a Pool. Only Dial is required; every other field has a
@@ -94,6 +97,18 @@ type Config[T any] struct {
 	// pool is at MaxConns; one more gets ErrExhausted. Default 50; None lets
 	// no caller wait; Unlimited lets any number wait.
 	MaxWaiting int
+	// MaxConnsLimit is the most that Pool.SetMaxConns may raise MaxConns to
+	// while the pool runs. The pool sets aside room for it at New: about 24
+	// bytes per unit on 64-bit platforms (its slot in the idle channel, in
+	// the registry of connections and in the registry's free list). Default
+	// 8 × MaxConns, at least 64; must not be below MaxConns.
+	MaxConnsLimit int
+	// MinIdle is how many idle connections the pool keeps ready, dialing
+	// ahead of demand while it is under MaxConns, apart from MinConns: a
+	// busy pool then still has spare connections for a burst. Eviction
+	// never takes the pool below MinConns, nor below the busy connections
+	// plus MinIdle. Default 0; must not exceed MaxConns.
+	MinIdle int
 
 	// MaxDialing caps how many dials run at once, so that a backend coming
 	// back after an outage is not hit by every missing connection at once.
@@ -134,6 +149,21 @@ type Config[T any] struct {
 	// acquire, except of a connection handed straight from its dial.
 	// Ignored without HealthCheck.
 	HealthCheckAfter time.Duration
+	// KeepaliveInterval, if set, pings an idle connection that nobody has
+	// used (nor pinged) for this long, less a jitter of up to a quarter of
+	// it drawn once per connection, so that connections released together
+	// are not pinged together. The ping runs on a goroutine of the pool's
+	// that owns the connection meanwhile, bounded by CheckTimeout; a waiting
+	// caller gets another connection, or this one as soon as the ping
+	// passes. A pass puts the connection back, and counts as neither a
+	// lease nor a use; a failure closes it (ReasonKeepalive) and dials a
+	// replacement. It keeps connections alive through NAT and firewall idle
+	// timeouts and servers that close idle clients. Default 0: off (or
+	// None). Needs Keepalive or HealthCheck.
+	KeepaliveInterval time.Duration
+	// Keepalive is the ping; nil uses HealthCheck.
+	Keepalive func(ctx context.Context, conn T) error
+
 	// CheckTimeout bounds each HealthCheck and Reset call through its
 	// context (see HealthCheck and Reset). Default 1s; None for no bound.
 	CheckTimeout time.Duration
@@ -167,95 +197,4 @@ type Hooks struct {
 	// OnDestroy is called after a connection was closed, with the reason,
 	// on the goroutine of the pool's that closed it.
 	OnDestroy func(ConnInfo, CloseReason)
-}
-
-// settings is a validated Config with defaults applied. Durations of zero
-// mean "off" here: None has been translated away.
-type settings struct {
-	maxConns, minConns, maxWaiting                int
-	maxDialing, breakerThreshold                  int
-	acquireTimeout, dialTimeout, idleTimeout      time.Duration
-	evictionInterval, maxLifetime, lifetimeJitter time.Duration
-	healthAfter, checkTimeout, leakThreshold      time.Duration
-}
-
-func (c *Config[T]) settings() (settings, error) {
-	var s settings
-	if c.Dial == nil {
-		return s, fmt.Errorf("chanpool: Config.Dial is required")
-	}
-	var err error
-	if c.MaxConns < 0 {
-		return s, fmt.Errorf("chanpool: Config.MaxConns is %d: must be at least 1 (0 for the default %d)", c.MaxConns, DefaultMaxConns)
-	}
-	s.maxConns = c.MaxConns
-	if s.maxConns == 0 {
-		s.maxConns = DefaultMaxConns
-	}
-	if s.minConns, err = withDefault("MinConns", c.MinConns, min(DefaultMinConns, s.maxConns)); err != nil {
-		return s, err
-	}
-	if s.minConns > s.maxConns {
-		return s, fmt.Errorf("chanpool: Config.MinConns (%d) exceeds Config.MaxConns (%d)", s.minConns, s.maxConns)
-	}
-	if c.MaxWaiting == Unlimited {
-		s.maxWaiting = unlimitedWaiting
-	} else if s.maxWaiting, err = withDefault("MaxWaiting", c.MaxWaiting, DefaultMaxWaiting); err != nil {
-		return s, err
-	}
-	if c.MaxDialing < 0 {
-		return s, fmt.Errorf("chanpool: Config.MaxDialing is %d: must be at least 1 (0 for the default %d)", c.MaxDialing, DefaultMaxDialing)
-	}
-	s.maxDialing = c.MaxDialing
-	if s.maxDialing == 0 {
-		s.maxDialing = min(DefaultMaxDialing, s.maxConns)
-	}
-	if s.breakerThreshold, err = withDefault("BreakerThreshold", c.BreakerThreshold, DefaultBreakerThreshold); err != nil {
-		return s, err
-	}
-	for _, d := range []struct {
-		name string
-		in   time.Duration
-		def  time.Duration
-		out  *time.Duration
-	}{
-		{"AcquireTimeout", c.AcquireTimeout, DefaultAcquireTimeout, &s.acquireTimeout},
-		{"DialTimeout", c.DialTimeout, DefaultDialTimeout, &s.dialTimeout},
-		{"IdleTimeout", c.IdleTimeout, DefaultIdleTimeout, &s.idleTimeout},
-		{"EvictionInterval", c.EvictionInterval, DefaultEvictionInterval, &s.evictionInterval},
-		{"MaxLifetime", c.MaxLifetime, 0, &s.maxLifetime},
-		{"MaxLifetimeJitter", c.MaxLifetimeJitter, 0, &s.lifetimeJitter},
-		{"HealthCheckAfter", c.HealthCheckAfter, DefaultHealthCheckAfter, &s.healthAfter},
-		{"CheckTimeout", c.CheckTimeout, DefaultCheckTimeout, &s.checkTimeout},
-		{"LeakThreshold", c.LeakThreshold, 0, &s.leakThreshold},
-	} {
-		if *d.out, err = withDefault(d.name, d.in, d.def); err != nil {
-			return s, err
-		}
-	}
-	if s.maxLifetime > 0 && s.evictionInterval == 0 {
-		return s, fmt.Errorf("chanpool: Config.MaxLifetime (%v) needs an evictor, but Config.EvictionInterval is None", s.maxLifetime)
-	}
-	if s.lifetimeJitter > 0 && s.lifetimeJitter >= s.maxLifetime {
-		return s, fmt.Errorf("chanpool: Config.MaxLifetimeJitter (%v) must be less than Config.MaxLifetime (%v)", s.lifetimeJitter, s.maxLifetime)
-	}
-	if c.HealthCheckAfter == None {
-		s.healthAfter = 0 // check on every acquire
-	}
-	return s, nil
-}
-
-// withDefault applies the default and None to a count or duration field:
-// 0 selects def, None selects 0 (zero, or off), and any other negative value
-// is an error naming the field.
-func withDefault[N int | time.Duration](name string, v, def N) (N, error) {
-	switch {
-	case v == 0:
-		return def, nil
-	case v == None:
-		return 0, nil
-	case v < 0:
-		return 0, fmt.Errorf("chanpool: Config.%s is %v: must not be negative (0 for the default %v, None for zero or off)", name, v, def)
-	}
-	return v, nil
 }

@@ -14,9 +14,21 @@ import (
 // (atomics.go).
 type conn[T any] struct {
 	state atomicUint64
-	// doomed is set by the evictor when the connection is past its
-	// lifetime; the next holder to touch it closes it instead of reusing it.
-	doomed atomicBool
+	// doomed says that the next goroutine to hold the connection idle (an
+	// acquirer, a releaser, the evictor) must ask mustClose whether to
+	// close it instead of reusing it, and doomReason (a CloseReason plus
+	// one) says why: past its lifetime, retired by Pool.Reset, or surplus
+	// to a lowered MaxConns (doom).
+	doomed     atomicBool
+	doomReason atomicUint32
+	shed       bool // closing as surplus to a shrink (mustClose); read by retire's goroutine
+	replace    bool // failed a keepalive: dial a replacement once closed (runCheck)
+	// pinged is when the connection last passed a keepalive (Unix
+	// nanoseconds, coarse clock), and keepJitter how much sooner than
+	// KeepaliveInterval its pings are due, drawn once at dial.
+	pinged     atomicInt64
+	keepJitter int64
+	pingOut    atomicBool // taken off the idle list for a keepalive ping
 	// diedLeased is set when a forced Close closes the connection under its
 	// holder, so that the holder's Release says ErrClosed, not misuse.
 	diedLeased atomicBool

@@ -77,6 +77,7 @@ func (p *Pool[T]) startDial(req *dialReq[T]) bool {
 }
 
 func (p *Pool[T]) dial(req *dialReq[T]) {
+	epoch := p.epoch.Load()
 	// Cap concurrent dials, so that a backend coming back is not met by a
 	// reconnect stampede. Close cancels p.ctx, which ends this wait.
 	if err := p.dialSem.Acquire(p.ctx, 1); err != nil {
@@ -87,6 +88,13 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	}
 	start := p.clock.Now()
 	v, err := p.callDial()
+	for err == nil && p.epoch.Load() != epoch && !p.closed.Load() {
+		// A Reset came while dialing: this connection may point at the old
+		// place. Dial again, for the same caller and slot.
+		p.closeValue(v, 0, ReasonPoolReset)
+		epoch, start = p.epoch.Load(), p.clock.Now()
+		v, err = p.callDial()
+	}
 	p.dialSem.Release(1)
 	if err != nil {
 		p.dialing.Add(-1)
@@ -101,6 +109,9 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	c := &conn[T]{pool: p, value: v, id: p.nextID.Add(1), created: start.UnixNano()}
 	if p.cfg.Reset != nil && p.set.checkTimeout > 0 {
 		c.rctx = p.newResetCtx()
+	}
+	if p.set.keepalive > 0 {
+		c.keepJitter = keepaliveJitter(p.set.keepalive)
 	}
 	c.lastUsed.Store(c.created)
 	if p.set.maxLifetime > 0 {
@@ -120,6 +131,9 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 		p.dropSlot()
 		req.deliverTo(dialResult[T]{err: ErrClosed})
 		return
+	}
+	if p.epoch.Load() != epoch {
+		c.doom(ReasonPoolReset) // dialed before a Reset: it may point at the old place
 	}
 	p.dialing.Add(-1)
 	p.st.created.Add(1)

@@ -29,28 +29,28 @@ type evictor struct {
 
 // tickers arms the maintenance goroutine's tickers (nil when off). They are
 // armed in New, so that a test's fake clock sees them as soon as New returns.
-func (p *Pool[T]) tickers() (evict, leaks clock.Ticker) {
+func (p *Pool[T]) tickers() (evict, leaks, keep clock.Ticker) {
 	if p.set.evictionInterval > 0 {
 		evict = p.clock.NewTicker(p.set.evictionInterval)
 	}
 	if p.set.leakThreshold > 0 {
 		leaks = p.clock.NewTicker(max(p.set.leakThreshold/2, time.Millisecond))
 	}
-	return evict, leaks
+	if p.set.keepalive > 0 {
+		keep = p.clock.NewTicker(keepaliveTick(p.set.keepalive))
+	}
+	return evict, leaks, keep
 }
 
-// maintain is the pool's background goroutine: eviction and leak scans.
-// It ends when Close begins.
-func (p *Pool[T]) maintain(evictT, leakT clock.Ticker) {
+// maintain is the pool's background goroutine: eviction, leak scans and
+// keepalives. It ends when Close begins.
+func (p *Pool[T]) maintain(evictT, leakT, keepT clock.Ticker) {
 	defer p.wg.Done()
-	var evictC, leakC <-chan time.Time
-	if evictT != nil {
-		defer evictT.Stop()
-		evictC = evictT.C()
-	}
-	if leakT != nil {
-		defer leakT.Stop()
-		leakC = leakT.C()
+	evictC, leakC, keepC := tickerC(evictT), tickerC(leakT), tickerC(keepT)
+	for _, t := range []clock.Ticker{evictT, leakT, keepT} {
+		if t != nil {
+			defer t.Stop()
+		}
 	}
 	var e evictor
 	window := 1
@@ -66,8 +66,18 @@ func (p *Pool[T]) maintain(evictT, leakT clock.Ticker) {
 			p.evict(&e, window)
 		case <-leakC:
 			p.scanLeaks()
+		case <-keepC:
+			p.keepalive()
 		}
 	}
+}
+
+// tickerC is t's channel, or nil (a case that never fires) for no ticker.
+func tickerC(t clock.Ticker) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
 }
 
 // evict is one eviction run.
@@ -87,7 +97,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			c.lastUsed.Store(now)
 		}
 		if c.expires != 0 && now >= c.expires {
-			c.doomed.Store(true)
+			c.doom(ReasonLifetime)
 			if stOf(s) == stIdle {
 				doomedIdle++
 			}
@@ -95,7 +105,10 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 	}
 
 	// The surplus: the smallest low-water mark over the IdleTimeout window.
-	low := min(p.idleLow.Load(), int64(p.idleLen()))
+	// Connections out for a keepalive ping are idle as far as the load is
+	// concerned: count them, so that pings never keep the pool from
+	// shrinking.
+	low := min(p.idleLow.Load(), int64(p.idleLen())+p.pinging.Load())
 	if len(e.lows) == window {
 		copy(e.lows, e.lows[1:])
 		e.lows = e.lows[:window-1]
@@ -109,7 +122,9 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		}
 	}
 	live := p.open.Load() - p.dialing.Load()
-	surplus = min(surplus, live-int64(p.set.minConns))
+	// Never below MinConns, nor below the busy connections plus MinIdle.
+	busy := live - int64(p.idleLen()) - p.pinging.Load()
+	surplus = min(surplus, live-max(p.minConns.Load(), busy+p.minIdle.Load()))
 
 	// Close from the front of the idle list: the surplus, and any connection
 	// past its lifetime met on the way. Healthy ones met while looking for
@@ -130,14 +145,18 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 		}
 		c := t.c
 		s := c.state.Load()
+		reason, doomed := CloseReason(0), false
+		if c.doomed.Load() {
+			reason, doomed = p.mustClose(c)
+		}
 		switch {
 		case stOf(s) != stIdle:
 			// Closed by a forced Close; nothing to do.
-		case c.doomed.Load():
+		case doomed:
 			doomedIdle--
 			surplus--
 			closed++
-			p.kill(c, s, ReasonLifetime)
+			p.kill(c, s, reason)
 		case surplus > 0:
 			surplus--
 			closed++
@@ -149,11 +168,19 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 	for _, t := range keep {
 		p.put(t)
 	}
+	// Surplus out for a keepalive ping closes when the ping returns.
+	for i := 0; i < len(p.conns) && surplus > 0; i++ {
+		if c := p.conns[i].Load(); c != nil && c.pingOut.Load() && !c.doomed.Load() {
+			c.doom(ReasonIdle)
+			surplus--
+			closed++
+		}
+	}
 	// The closed connections are gone from every interval's idle count.
 	for i := range e.lows {
 		e.lows[i] = max(0, e.lows[i]-closed)
 	}
-	p.idleLow.Store(int64(p.idleLen()))
+	p.resetIdleMark()
 	if p.breakerOpen.Load() {
 		// Probe now rather than at the end of the breaker's backoff, so a
 		// backend that came back is found within one EvictionInterval.
@@ -163,14 +190,26 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 	}
 }
 
-// noteIdle lowers idleLow to n, the idle count an acquirer just saw. The
-// evictor reads the low-water mark to learn how many connections the load
-// did not need (evict.go).
+// noteIdle lowers idleLow to n, the idle count an acquirer just saw, and
+// dials ahead if n is below MinIdle. The evictor reads the low-water mark
+// to learn how many connections the load did not need.
 func (p *Pool[T]) noteIdle(n int) {
 	for {
 		low := p.idleLow.Load()
 		if int64(n) >= low || p.idleLow.CompareAndSwap(low, int64(n)) {
-			return
+			break
 		}
 	}
+	minIdle := p.minIdle.Load()
+	p.idleMark.Store(max(p.idleLow.Load(), minIdle))
+	if int64(n) < minIdle {
+		p.refill()
+	}
+}
+
+// resetIdleMark starts a new low-water mark at the idle count now.
+func (p *Pool[T]) resetIdleMark() {
+	n := int64(p.idleLen()) + p.pinging.Load()
+	p.idleLow.Store(n)
+	p.idleMark.Store(max(n, p.minIdle.Load()))
 }

@@ -30,6 +30,9 @@ func FuzzPool(f *testing.F) {
 		{0, 0, 2, 0, 5, 255, 5, 255, 5, 255, 5, 255, 5, 255, 0, 0},                        // lifetime
 		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 3, 1, 3, 2, 3, 3},                      // destroy to waiters
 		{0, 0, 0, 0, 0, 0, 0, 0, 6, 1, 3, 0, 3, 0, 5, 20, 5, 20, 0, 0, 6, 0, 5, 50, 0, 0}, // breaker
+		{0, 0, 0, 0, 0, 0, 0, 0, 9, 3, 9, 0, 2, 0, 2, 0, 2, 0, 9, 2},                      // grow for waiters, shrink, drain
+		{0, 0, 0, 0, 2, 0, 10, 0, 2, 0, 0, 0, 5, 255, 5, 255},                             // reset: idle now, busy on return
+		{0, 0, 2, 0, 5, 200, 5, 200, 6, 1, 5, 200, 6, 0, 5, 200, 0, 0},                    // keepalive, failing pings
 	} {
 		f.Add(seed)
 	}
@@ -44,9 +47,9 @@ func FuzzPool(f *testing.F) {
 				if trace {
 					s := m.p.Stats()
 					t.Logf("step %d: op %d arg %d | total %d idle %d busy %d dialing %d waiting %d holders %d waiters %d breaker %v",
-						i/2, ops[i]%9, ops[i+1], s.Total, s.Idle, s.Busy, s.Dialing, s.Waiting, len(m.holders), len(m.waiters), s.BreakerOpen)
+						i/2, ops[i]%numOps, ops[i+1], s.Total, s.Idle, s.Busy, s.Dialing, s.Waiting, len(m.holders), len(m.waiters), s.BreakerOpen)
 				}
-				m.step(ops[i]%9, ops[i+1])
+				m.step(ops[i]%numOps, ops[i+1])
 				m.check()
 			}
 			m.finish()
@@ -55,6 +58,8 @@ func FuzzPool(f *testing.F) {
 }
 
 const (
+	numOps      = 11
+	fuzzLimit   = 5 // MaxConnsLimit: SetMaxConns takes 1 to 5
 	fuzzMax     = 3
 	fuzzMin     = 1
 	fuzzWaiting = 3
@@ -76,6 +81,11 @@ type model struct {
 	stale   []chanpool.Conn[*res] // handles whose lease has ended
 	waiters []waiter              // in arrival order
 	closed  bool
+	max     int // MaxConns in force
+	// bound is what Total may not exceed: MaxConns, or while the surplus
+	// of a shrink drains, the Total it has drained to.
+	bound   int
+	retired map[*res]bool // held when Reset was called: closed when handed back
 
 	// What the counters must say.
 	acquired, released, destroyedBusy, misuse, exhausted, timeouts uint64
@@ -97,12 +107,20 @@ func newModel(t *testing.T) *model {
 		MaxLifetime:       2 * time.Minute,
 		MaxLifetimeJitter: 30 * time.Second,
 		BreakerThreshold:  3,
+		MaxConnsLimit:     fuzzLimit,
+		KeepaliveInterval: 20 * time.Second,
+		// Pings fail while dials do: the backend is down.
+		Keepalive: func(context.Context, *res) error {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return b.fail
+		},
 	}, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	synctest.Wait()
-	return &model{t: t, b: b, p: p, clk: clk}
+	return &model{t: t, b: b, p: p, clk: clk, max: fuzzMax, bound: fuzzMax, retired: map[*res]bool{}}
 }
 
 func (m *model) step(op, arg byte) {
@@ -153,8 +171,12 @@ func (m *model) step(op, arg byte) {
 		if op == 3 && !m.closed && !c.Value().closed.Load() {
 			t.Fatalf("Destroy left connection %d open", c.ID())
 		}
+		if m.retired[c.Value()] && !m.closed && !c.Value().closed.Load() {
+			t.Fatalf("connection %d, held at Reset, was not closed when handed back", c.ID())
+		}
+		surplus := before.Total > m.max // a shrink is draining: the connection closes, nobody is served
 		expiredAndDialFails := c.Value().closed.Load() && m.b.fail != nil
-		if op == 2 && !m.closed && len(m.waiters) > 0 && !expiredAndDialFails {
+		if op == 2 && !m.closed && len(m.waiters) > 0 && !expiredAndDialFails && !surplus {
 			// A released connection goes to the longest waiter, and only
 			// to it (or, if it expired, its slot is dialed for it; when
 			// that dial fails, settle below checks what the waiters got).
@@ -200,6 +222,42 @@ func (m *model) step(op, arg byte) {
 		after := m.p.Stats()
 		if after.Idle != before.Idle || after.Total != before.Total {
 			t.Fatalf("stale Release changed the pool: before %+v after %+v", before, after)
+		}
+	case 9: // SetMaxConns
+		n := 1 + int(arg)%fuzzLimit
+		err := m.p.SetMaxConns(n)
+		if m.closed {
+			m.wantErr("SetMaxConns on a closed pool", err, chanpool.ErrClosed)
+			return
+		}
+		if err != nil {
+			t.Fatalf("SetMaxConns(%d): %v", n, err)
+		}
+		old := m.max
+		m.max = n
+		m.bound = max(m.bound, n)
+		synctest.Wait()
+		if n > old && m.b.fail == nil && !before.BreakerOpen {
+			// Raised: the waiters get a dial each, as far as the room goes.
+			m.wantServed(min(len(m.waiters), n-before.Total))
+		}
+		if s := m.p.Stats(); s.MaxConns != n || m.p.Limits().MaxConns != n {
+			t.Fatalf("SetMaxConns(%d): Stats say %d, Limits %d", n, s.MaxConns, m.p.Limits().MaxConns)
+		}
+	case 10: // Reset
+		m.p.Reset()
+		synctest.Wait()
+		if m.closed {
+			return
+		}
+		for _, c := range m.holders {
+			if c.Value().closed.Load() {
+				t.Fatalf("Reset closed connection %d under its holder", c.ID())
+			}
+			m.retired[c.Value()] = true
+		}
+		if s := m.p.Stats(); s.Closed.PoolReset < uint64(before.Idle) {
+			t.Fatalf("Reset closed %d connections, but %d were idle", s.Closed.PoolReset, before.Idle)
 		}
 	case 8: // Close, with a context that is already done: forced
 		if m.closed {
@@ -252,7 +310,7 @@ func (m *model) acquire(before chanpool.Stats) {
 		m.hold("Acquire from idle", o.c, o.err)
 	case before.BreakerOpen:
 		m.wantErr("Acquire with the breaker open", o.err, chanpool.ErrBreakerOpen)
-	case before.Total < fuzzMax && len(m.waiters) == 0:
+	case before.Total < m.max && len(m.waiters) == 0:
 		if !done {
 			t.Fatalf("Acquire waited with the pool under MaxConns: %+v", before)
 		}
@@ -358,9 +416,10 @@ func (m *model) check() {
 	t := m.t
 	m.settle() // any step may have served, timed out or released waiters
 	s := m.p.Stats()
-	if s.Total > fuzzMax {
-		t.Fatalf("Total %d > MaxConns %d", s.Total, fuzzMax)
+	if s.Total > m.bound {
+		t.Fatalf("Total %d > %d (MaxConns %d)", s.Total, m.bound, m.max)
 	}
+	m.bound = max(m.max, s.Total) // a draining surplus only shrinks
 	if s.Total != s.Idle+s.Busy+s.Dialing {
 		t.Fatalf("Total %d != Idle %d + Busy %d + Dialing %d", s.Total, s.Idle, s.Busy, s.Dialing)
 	}

@@ -288,7 +288,7 @@ func checkStats(t *testing.T, s chanpool.Stats) {
 
 // sumClosed is the number of connections closed, for every reason.
 func sumClosed(c chanpool.CloseCounts) uint64 {
-	return c.Idle + c.Lifetime + c.Health + c.Reset + c.Destroy + c.PoolClosed + c.Leaked
+	return c.Idle + c.Lifetime + c.Health + c.Reset + c.Destroy + c.PoolClosed + c.Leaked + c.Resize + c.PoolReset + c.Keepalive
 }
 
 // captureLogs sets cfg.Logger to a text logger writing to the buffer it

@@ -3,7 +3,8 @@ package chanpool
 import "time"
 
 // The coarse clock. A release that stamps its connection for the health
-// check (Config.HealthCheck with HealthCheckAfter) would pay a clock read,
+// check (Config.HealthCheck with HealthCheckAfter) or the keepalive
+// (Config.KeepaliveInterval) would pay a clock read,
 // which costs about as much as the rest of an acquire+release together
 // (DESIGN.md, "The coarse clock"). Instead Pool.now holds the wall time as
 // of the last tick, every HealthCheckAfter/8 (at least a millisecond), and
@@ -16,10 +17,17 @@ const minTick = time.Millisecond
 // coarseTick is the coarse clock's tick for the settings s, or 0 when
 // nothing reads it.
 func coarseTick[T any](cfg *Config[T], s settings) time.Duration {
-	if cfg.HealthCheck == nil || s.healthAfter <= 0 {
-		return 0
+	var tick time.Duration
+	if cfg.HealthCheck != nil && s.healthAfter > 0 {
+		tick = max(s.healthAfter/8, minTick)
 	}
-	return max(s.healthAfter/8, minTick)
+	if s.keepalive > 0 {
+		k := max(s.keepalive/8, minTick)
+		if tick == 0 || k < tick {
+			tick = k
+		}
+	}
+	return tick
 }
 
 // startTicking arms the coarse clock's first tick. Called once, from New.

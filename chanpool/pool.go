@@ -45,11 +45,13 @@ type Pool[T any] struct {
 	// idle is the free list, FIFO, of capacity MaxConns+1: the open
 	// connections nobody holds, and at most one nil, the wake-up signal
 	// (see raise).
-	idle    chan *token[T]
-	closed  atomicBool  // set once, under mu, when Close begins
-	idleLow atomicInt64 // lowest idle count seen since the evictor last looked
-	// watchIdle says that acquires must lower idleLow: eviction by idle
-	// time is on.
+	idle   chan *token[T]
+	closed atomicBool // set once, under mu, when Close begins
+	// idleMark is the idle count below which an acquire reports what it
+	// saw (noteIdle): the low-water mark, idleLow, or MinIdle if higher.
+	idleMark atomicInt64
+	// watchIdle says that acquires must watch the idle count: eviction by
+	// idle time is on, or MinIdle is set.
 	watchIdle bool
 	stamp     bool // stamp conn.lastUsed on release (health checks need it)
 	// holdMask selects the leases whose hold time is measured: those whose
@@ -68,15 +70,31 @@ type Pool[T any] struct {
 	clock clock.Clock
 	log   *slog.Logger
 
-	slots   *semaphore.Weighted // one unit per open or dialing connection
-	open    atomicInt64         // units held in slots, mirrored for reading
-	dialing atomicInt64         // dials in flight
+	// slots holds one unit per open or dialing connection, out of
+	// MaxConnsLimit; the pool itself holds the units above MaxConns
+	// (resize.go).
+	slots *semaphore.Weighted
+	open  atomicInt64 // units held by connections, mirrored for reading
+	limit int         // Config.MaxConnsLimit: the size of slots, conns and idle
+	// The limits that may change while the pool runs (resize.go), each
+	// written under resizeMu.
+	maxConns, minConns, maxWaiting, minIdle atomicInt64
+	// owed is how many units a shrink still has to take back: the surplus
+	// connections that were busy when MaxConns fell hold them, and give
+	// them to the pool instead of the semaphore as they close.
+	owed     atomicInt64
+	shedding atomicInt64  // surplus connections closing to pay what is owed
+	epoch    atomicUint64 // Reset calls so far: a dial that began before one is retired
+	resizeMu sync.Mutex
+	dialing  atomicInt64 // dials in flight
+	idleLow  atomicInt64 // lowest idle count seen since the evictor last looked
 	// waiting counts the callers in the waiting room, at most MaxWaiting
 	// (enterWaitRoom). A semaphore would do, but every waiter would take
 	// its mutex twice per wait, and under contention that mutex is what a
 	// handoff waits on (DESIGN.md, "The semaphore off the hot path").
 	waiting  atomicInt64
-	checking atomicInt64 // HealthCheck goroutines running
+	checking atomicInt64 // HealthCheck goroutines running, keepalives included
+	pinging  atomicInt64 // keepalive goroutines running
 	closes   atomicInt64 // Config.Close calls running (retire)
 
 	// now is the coarse clock (now.go): the wall time, in Unix
@@ -133,16 +151,17 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		return nil, err
 	}
 	p := &Pool[T]{
-		idle:     make(chan *token[T], s.maxConns+1),
-		stamp:    cfg.HealthCheck != nil,
+		idle:     make(chan *token[T], s.limit+1),
+		limit:    s.limit,
+		stamp:    cfg.HealthCheck != nil || s.keepalive > 0,
 		cfg:      cfg,
 		set:      s,
 		clock:    clk,
 		log:      cfg.Logger,
-		slots:    semaphore.NewWeighted(int64(s.maxConns)),
+		slots:    semaphore.NewWeighted(int64(s.limit)),
 		dialSem:  semaphore.NewWeighted(int64(s.maxDialing)),
-		conns:    make([]atomic.Pointer[conn[T]], s.maxConns),
-		free:     make([]int, s.maxConns),
+		conns:    make([]atomic.Pointer[conn[T]], s.limit),
+		free:     make([]int, s.limit),
 		closing:  make(chan struct{}),
 		changed:  make(chan struct{}, 1),
 		waits:    newRecorder(),
@@ -160,21 +179,26 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil {
 		p.releaseMask = p.holdMask
 	}
-	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0
+	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0 || s.minIdle > 0
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	for i := range p.free {
-		p.free[i] = s.maxConns - 1 - i // pop from the end: slot 0 first
+		p.free[i] = s.limit - 1 - i // pop from the end: slot 0 first
 	}
-	p.idleLow.Store(int64(s.maxConns))
+	p.maxConns.Store(int64(s.maxConns))
+	p.minConns.Store(int64(s.minConns))
+	p.maxWaiting.Store(int64(s.maxWaiting))
+	p.minIdle.Store(int64(s.minIdle))
+	p.slots.TryAcquire(int64(s.limit - s.maxConns)) // held back: always succeeds here
+	p.idleLow.Store(int64(s.limit))
+	p.idleMark.Store(int64(s.limit))
 	p.lastProbe.Store(-int64(probeFloor))
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.startTicking()
-	if s.evictionInterval > 0 || s.leakThreshold > 0 {
-		evictT, leakT := p.tickers()
+	if s.evictionInterval > 0 || s.leakThreshold > 0 || s.keepalive > 0 {
 		p.wg.Add(1)
-		go p.maintain(evictT, leakT)
+		go p.maintain(p.tickers())
 	}
 	p.refill()
 	return p, nil
@@ -183,7 +207,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 // Healthy reports whether the pool is open and has at least MinConns
 // connections open.
 func (p *Pool[T]) Healthy() bool {
-	return !p.closed.Load() && p.open.Load()-p.dialing.Load() >= int64(p.set.minConns)
+	return !p.closed.Load() && p.open.Load()-p.dialing.Load() >= p.minConns.Load()
 }
 
 // Conns returns a snapshot of every open connection, ordered by id, for a

@@ -101,9 +101,13 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 // requeue puts a released connection, in state idle, back on the idle list,
 // or closes it if it is past its lifetime or the pool is closing.
 func (p *Pool[T]) requeue(t *token[T], idle uint64) {
+	if t.c.doomed.Load() {
+		if r, ok := p.mustClose(t.c); ok {
+			p.kill(t.c, idle, r)
+			return
+		}
+	}
 	switch {
-	case t.c.doomed.Load():
-		p.kill(t.c, idle, ReasonLifetime)
 	case p.closed.Load():
 		p.kill(t.c, idle, ReasonPoolClosed)
 	default:

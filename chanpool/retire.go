@@ -16,6 +16,46 @@ import (
 // no instant are more than MaxConns connections open, closing ones
 // included. The closes so run at most MaxConns at a time.
 
+// doom marks c to be closed by the next goroutine that holds it idle, for
+// reason r. A lifetime or a Reset outranks a shrink: the first of those
+// stays. A shrink's mark is provisional (see mustClose).
+func (c *conn[T]) doom(r CloseReason) {
+	if r == ReasonResize {
+		c.doomReason.CompareAndSwap(0, uint32(r)+1)
+	} else {
+		c.doomReason.Store(uint32(r) + 1)
+	}
+	c.doomed.Store(true)
+}
+
+// mustClose reports whether c, doomed, must close now, and why. A
+// connection doomed only by a shrink of MaxConns that has drained since
+// (nothing owed) is not: its mark is lifted, and it is reused.
+func (p *Pool[T]) mustClose(c *conn[T]) (CloseReason, bool) {
+	r := c.doomReason.Load()
+	if r == uint32(ReasonResize)+1 {
+		// Close it only if what is owed is not already being paid by
+		// connections closing for the same reason.
+		for {
+			sh := p.shedding.Load()
+			if p.owed.Load()-sh <= 0 {
+				if c.doomReason.CompareAndSwap(r, 0) {
+					c.doomed.Store(false)
+				}
+				return 0, false
+			}
+			if p.shedding.CompareAndSwap(sh, sh+1) {
+				c.shed = true
+				return ReasonResize, true
+			}
+		}
+	}
+	if r == 0 {
+		return ReasonLifetime, true // doomed.Store raced ahead of the reason
+	}
+	return CloseReason(r - 1), true
+}
+
 // kill moves a connection the caller owns from state s to dead and retires
 // it. If the state moved meanwhile (a forced Close got there first) it does
 // nothing.
@@ -49,7 +89,13 @@ func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
 			p.cfg.Hooks.OnDestroy(c.info(), reason)
 		}
 		p.closes.Add(-1)
+		if c.shed {
+			p.shedding.Add(-1)
+		}
 		p.freeSlot()
+		if c.replace && !p.closed.Load() && p.trySlot() {
+			p.startDial(nil) // a keepalive failed: keep the pool's size
+		}
 	}()
 }
 
@@ -87,6 +133,9 @@ const (
 	ReasonDestroy                       // the holder called Destroy
 	ReasonPoolClosed                    // the pool closed
 	ReasonLeaked                        // the holder lost its handle without ending the lease
+	ReasonResize                        // surplus to a lowered MaxConns (Pool.SetMaxConns)
+	ReasonPoolReset                     // dialed before Pool.Reset
+	ReasonKeepalive                     // failed a keepalive ping while idle
 	numReasons
 )
 
@@ -106,6 +155,12 @@ func (r CloseReason) String() string {
 		return "pool_closed"
 	case ReasonLeaked:
 		return "leaked"
+	case ReasonResize:
+		return "resize"
+	case ReasonPoolReset:
+		return "pool_reset"
+	case ReasonKeepalive:
+		return "keepalive"
 	}
 	return "unknown"
 }

@@ -21,7 +21,7 @@ package chanpool
 // units held (it rises after TryAcquire and falls before Release), so it
 // turns away only callers the semaphore would turn away too.
 func (p *Pool[T]) trySlot() bool {
-	if p.open.Load() >= int64(p.set.maxConns) || !p.slots.TryAcquire(1) {
+	if p.open.Load() >= p.maxConns.Load() || !p.slots.TryAcquire(1) {
 		return false
 	}
 	p.open.Add(1)
@@ -36,10 +36,13 @@ func (p *Pool[T]) freeSlot() {
 }
 
 // dropSlot gives a unit back without dialing again (after a failed dial,
-// whose retry is paced by backoff instead).
+// whose retry is paced by backoff instead): to the pool, if a shrink of
+// MaxConns is owed units (resize.go), else to the semaphore.
 func (p *Pool[T]) dropSlot() {
 	p.open.Add(-1)
-	p.slots.Release(1)
+	if p.owed.Load() == 0 || !p.payOwed() {
+		p.slots.Release(1)
+	}
 	if p.closed.Load() {
 		select {
 		case p.changed <- struct{}{}:
@@ -55,7 +58,11 @@ func (p *Pool[T]) refill() {
 	if p.breakerOpen.Load() {
 		return // only the probe dials (see probe)
 	}
-	need := int64(p.set.minConns) - p.open.Load()
+	need := p.minConns.Load() - p.open.Load()
+	if minIdle := p.minIdle.Load(); minIdle > 0 {
+		// Spare connections ahead of demand, while under MaxConns.
+		need = max(need, minIdle-int64(p.idleLen())-p.dialing.Load())
+	}
 	if need < 1 && p.waiting.Load() > 0 {
 		need = 1
 	}

@@ -22,6 +22,7 @@ type counters struct {
 	misuse             atomic.Uint64
 	breakerTrips       atomic.Uint64
 	heldTooLong        atomic.Uint64
+	resets             atomic.Uint64
 }
 
 // Stats is a snapshot of a pool's state and counters. Each field is read
@@ -62,6 +63,7 @@ type Stats struct {
 	BreakerOpen  bool   // the dial breaker is open now (see ErrBreakerOpen)
 	BreakerTrips uint64 // times the dial breaker opened
 	HeldTooLong  uint64 // leases reported for outliving Config.LeakThreshold
+	Resets       uint64 // Pool.Reset calls
 
 	// Waited counts the acquires that found no idle connection and had to
 	// wait for a release or a dial. Acquires served from the idle list do
@@ -85,14 +87,19 @@ type Stats struct {
 // CloseCounts counts closed connections by CloseReason.
 type CloseCounts struct {
 	Idle, Lifetime, Health, Reset, Destroy, PoolClosed, Leaked uint64
+	// Resize counts the surplus closed after Pool.SetMaxConns lowered
+	// MaxConns, and PoolReset the connections Pool.Reset retired.
+	Resize, PoolReset uint64
+	// Keepalive counts idle connections that failed a keepalive ping.
+	Keepalive uint64
 }
 
 // Stats returns a snapshot of the pool's statistics. It reads atomics only:
 // it never blocks and never slows acquirers. It allocates a sample buffer.
 func (p *Pool[T]) Stats() Stats {
 	s := Stats{
-		MaxConns: p.set.maxConns,
-		MinConns: p.set.minConns,
+		MaxConns: int(p.maxConns.Load()),
+		MinConns: int(p.minConns.Load()),
 		Idle:     p.idleLen(),
 		Dialing:  int(p.dialing.Load()),
 		Waiting:  int(p.waiting.Load()),
@@ -128,6 +135,9 @@ func (p *Pool[T]) Stats() Stats {
 		Destroy:    p.st.closedBy[ReasonDestroy].Load(),
 		PoolClosed: p.st.closedBy[ReasonPoolClosed].Load(),
 		Leaked:     p.st.closedBy[ReasonLeaked].Load(),
+		Resize:     p.st.closedBy[ReasonResize].Load(),
+		PoolReset:  p.st.closedBy[ReasonPoolReset].Load(),
+		Keepalive:  p.st.closedBy[ReasonKeepalive].Load(),
 	}
 	s.Timeouts = p.st.timeouts.Load()
 	s.Canceled = p.st.canceled.Load()
@@ -138,6 +148,7 @@ func (p *Pool[T]) Stats() Stats {
 	s.BreakerOpen = p.breakerOpen.Load()
 	s.BreakerTrips = p.st.breakerTrips.Load()
 	s.HeldTooLong = p.st.heldTooLong.Load()
+	s.Resets = p.st.resets.Load()
 	buf := make([]time.Duration, 0, latencySamples)
 	s.AcquireWait = p.waits.snapshot(buf)
 	s.HoldTime = p.holds.snapshot(buf)

@@ -14,13 +14,14 @@ import (
 // enterWaitRoom admits the caller to the waiting room, counting it in
 // waiting, unless MaxWaiting callers are already there.
 func (p *Pool[T]) enterWaitRoom() bool {
-	if p.set.maxWaiting == unlimitedWaiting {
+	max := p.maxWaiting.Load()
+	if max == unlimitedWaiting {
 		p.waiting.Add(1)
 		return true
 	}
 	for {
 		n := p.waiting.Load()
-		if n >= int64(p.set.maxWaiting) {
+		if n >= max {
 			return false
 		}
 		if p.waiting.CompareAndSwap(n, n+1) {

@@ -61,6 +61,9 @@ var closeReasons = []struct {
 	{chanpool.ReasonDestroy, func(c *chanpool.CloseCounts) uint64 { return c.Destroy }},
 	{chanpool.ReasonPoolClosed, func(c *chanpool.CloseCounts) uint64 { return c.PoolClosed }},
 	{chanpool.ReasonLeaked, func(c *chanpool.CloseCounts) uint64 { return c.Leaked }},
+	{chanpool.ReasonResize, func(c *chanpool.CloseCounts) uint64 { return c.Resize }},
+	{chanpool.ReasonPoolReset, func(c *chanpool.CloseCounts) uint64 { return c.PoolReset }},
+	{chanpool.ReasonKeepalive, func(c *chanpool.CloseCounts) uint64 { return c.Keepalive }},
 }
 
 // quantiles are the values of the q label and the Latency field each one
@@ -160,7 +163,7 @@ func NewCollector(src StatsSource, opts ...Option) *Collector {
 				func(s *chanpool.Stats) uint64 { return s.HeldTooLong }),
 		},
 		closed: desc("connections_closed_total",
-			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy).",
+			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping).",
 			"reason"),
 		latencies: []latency{
 			lat("acquire_wait",

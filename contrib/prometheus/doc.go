@@ -62,8 +62,10 @@
 // The reason label of chanpool_connections_closed_total is one of idle
 // (surplus to the load for IdleTimeout), lifetime (past MaxLifetime), health
 // (HealthCheck failed), reset (Reset failed), destroy (the holder called
-// Conn.Destroy), pool_closed (the pool closed) and leaked (the holder lost
-// its handle without ending the lease): the values of chanpool.CloseReason's
+// Conn.Destroy), pool_closed (the pool closed), leaked (the holder lost its
+// handle without ending the lease), resize (surplus to a lowered MaxConns),
+// pool_reset (retired by Pool.Reset) and keepalive (failed a keepalive
+// ping): the values of chanpool.CloseReason's
 // String. Summed over reasons it is Stats.Destroyed, which is therefore not
 // exported on its own.
 //
