@@ -37,16 +37,6 @@ func (p *Pool[T]) isAlive(c *conn[T]) (ok bool) {
 	return p.cfg.Alive(c.value)
 }
 
-// checkDue reports whether c, taken from the idle list, is due a health
-// check: idle longer than HealthCheckAfter, as the pool's coarse clock
-// (Pool.now) sees it. That clock runs up to one tick behind, on both the
-// release stamp and the reading here, so the test is conservative: a
-// connection idle longer than HealthCheckAfter is always checked, and one
-// idle a little less (by up to two ticks) may be.
-func (p *Pool[T]) checkDue(c *conn[T]) bool {
-	return p.set.healthAfter <= 0 || p.now.Load()-c.lastUsed.Load() > int64(p.set.healthAfter-p.tick)
-}
-
 // startCheck moves c, taken idle in state s by the caller, to checking and
 // runs HealthCheck on it on a goroutine of the pool's. If req is not nil
 // the result goes to the caller waiting on it: the connection if it passed,
@@ -127,6 +117,7 @@ func (p *Pool[T]) runCheck(vals context.Context, t *token[T], checking uint64, r
 	} else {
 		// Checked counts as used: a connection that goes to the idle list
 		// is not due again at once (unless HealthCheckAfter is None).
+		c.idleTicks.Store(0)
 		c.lastUsed.Store(p.now.Load())
 	}
 	idle := withSt(checking, stIdle)
@@ -156,21 +147,29 @@ func (p *Pool[T]) checkEnded(c *conn[T], s uint64, reason CloseReason) {
 // reset runs Config.Reset on c, leased in state releasing, on the calling
 // goroutine. Unless CheckTimeout is None, Reset's context expires
 // CheckTimeout after Reset first looks at it (resetCtx).
-func (p *Pool[T]) reset(c *conn[T]) error {
-	if p.set.checkTimeout <= 0 {
-		return call(p.cfg.Reset, context.Background(), c.value)
+//
+// It runs on every release, so it calls Reset directly, with the recover
+// deferred here rather than through call.
+func (p *Pool[T]) reset(c *conn[T]) (err error) {
+	var ctx context.Context = context.Background()
+	rc := c.rctx
+	if rc != nil {
+		ctx = rc
 	}
-	ctx := c.rctx
-	err := call(p.cfg.Reset, ctx, c.value)
-	if ctx.end() {
-		// Reset looked at its context: the next one gets a fresh context,
-		// in case this one was kept.
-		c.rctx = p.newResetCtx()
-		if ctx.expired() {
-			err = fmt.Errorf("gave up after %v: %w", p.set.checkTimeout, errors.Join(context.DeadlineExceeded, err))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panicked: %v", r)
 		}
-	}
-	return err
+		if rc != nil && rc.end() {
+			// Reset looked at its context: the next one gets a fresh
+			// context, in case this one was kept.
+			c.rctx = p.newResetCtx()
+			if rc.expired() {
+				err = fmt.Errorf("gave up after %v: %w", p.set.checkTimeout, errors.Join(context.DeadlineExceeded, err))
+			}
+		}
+	}()
+	return p.cfg.Reset(ctx, c.value)
 }
 
 // call runs a HealthCheck or Reset, turning a panic into an error.

@@ -32,9 +32,15 @@ type conn[T any] struct {
 	// diedLeased is set when a forced Close closes the connection under its
 	// holder, so that the holder's Release says ErrClosed, not misuse.
 	diedLeased atomicBool
+	// tickGen and idleTicks are the coarse clock's view of the connection
+	// (now.go): its generation at the last tick, and the ticks in a row it
+	// has been idle at.
+	tickGen   uint64
+	idleTicks atomicInt64
 	// lastUsed is the Unix-nanosecond time the connection was last handed
-	// back. It is stamped on every release only when health checks need it;
-	// otherwise the evictor updates it when it sees the use count move.
+	// back, to within a tick of the coarse clock when it ticks (now.go), or
+	// else to within an EvictionInterval: the evictor updates it when it
+	// sees the use count move.
 	lastUsed atomicInt64
 
 	// leasedAt (a Pool.leaseStamp) and stack describe the current lease when

@@ -92,7 +92,7 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			continue
 		}
 		s := c.state.Load()
-		if gen := genOf(s); !p.stamp && gen != c.seenGen {
+		if gen := genOf(s); p.tick <= 0 && gen != c.seenGen {
 			c.seenGen = gen
 			c.lastUsed.Store(now)
 		}

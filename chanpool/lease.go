@@ -22,17 +22,20 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool, chk **dial
 	if stOf(s) != stIdle {
 		return Conn[T]{}, false // closed by a forced Close while idle
 	}
+	due := p.set.healthAfter <= 0 // HealthCheckAfter None: every acquire
 	if c.doomed.Load() {
-		if r, ok := p.mustClose(c); ok {
+		r, ok := p.mustClose(c)
+		if ok {
 			p.kill(c, s, r)
 			return Conn[T]{}, false
 		}
+		due = due || r == reasonCheckDue
 	}
 	if !fresh && p.cfg.Alive != nil && !p.isAlive(c) {
 		p.kill(c, s, ReasonHealth)
 		return Conn[T]{}, false
 	}
-	if !fresh && p.cfg.HealthCheck != nil && p.checkDue(c) {
+	if !fresh && p.cfg.HealthCheck != nil && due {
 		var req *dialReq[T]
 		if chk != nil && *chk == nil {
 			req = &dialReq[T]{ch: make(chan dialResult[T], 1)}

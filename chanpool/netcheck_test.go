@@ -178,8 +178,8 @@ func TestLivenessOnlyAfterHealthCheckAfter(t *testing.T) {
 	srv.closePeer(dead)
 	waitCheckFails(t, dead)
 
-	// Idle for less than HealthCheckAfter minus two ticks of the coarse
-	// clock (HealthCheckAfter/8): not checked.
+	// Idle for less than HealthCheckAfter minus a tick of the coarse clock
+	// (HealthCheckAfter/8): not checked.
 	clk.Advance(time.Second * 3 / 4)
 	h, err = p.Acquire(context.Background())
 	require.NoError(t, err)

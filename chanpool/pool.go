@@ -53,16 +53,17 @@ type Pool[T any] struct {
 	// watchIdle says that acquires must watch the idle count: eviction by
 	// idle time is on, or MinIdle is set.
 	watchIdle bool
-	stamp     bool // stamp conn.lastUsed on release (health checks need it)
 	// holdMask selects the leases whose hold time is measured: those whose
 	// generation has no bit of the mask set (1 in holdSampling per
 	// connection), or every lease when leak detection is on (mask 0).
 	holdMask uint64
 	// leaseMask and releaseMask let the fast paths decide with one test
 	// whether a lease can skip lease and releaseSlow: it can if its
-	// generation has a bit of the mask set. They are holdMask, or 0 when a
-	// HealthCheck or hook (lease), or a Reset, release stamp or hook
-	// (release) needs the slow path every time.
+	// generation has a bit of the mask set. They are holdMask, or 0 when an
+	// Alive, a HealthCheck on every acquire or a hook (lease), or a Reset or
+	// hook (release) needs the slow path every time. A HealthCheck after
+	// HealthCheckAfter needs nothing of the fast path: the coarse clock
+	// marks the connections due one (now.go).
 	leaseMask, releaseMask uint64
 
 	cfg   Config[T]
@@ -98,9 +99,11 @@ type Pool[T any] struct {
 	closes   atomicInt64 // Config.Close calls running (retire)
 
 	// now is the coarse clock (now.go): the wall time, in Unix
-	// nanoseconds, as of its last tick, every tick.
-	now  atomicInt64
-	tick time.Duration
+	// nanoseconds, as of its last tick, every tick. A connection idle at
+	// checkTicks ticks in a row is due a health check (0: never by ticks).
+	now        atomicInt64
+	tick       time.Duration
+	checkTicks int64
 
 	// conns is the registry of open connections, indexed by conn.slot. It is
 	// written under mu and read without it by Stats, Conns and the evictor.
@@ -153,7 +156,6 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	p := &Pool[T]{
 		idle:     make(chan *token[T], s.limit+1),
 		limit:    s.limit,
-		stamp:    cfg.HealthCheck != nil || s.keepalive > 0,
 		cfg:      cfg,
 		set:      s,
 		clock:    clk,
@@ -173,10 +175,14 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		p.holdMask = 0
 	}
 	p.tick = coarseTick(&cfg, s)
-	if cfg.HealthCheck == nil && cfg.Alive == nil && cfg.Hooks.OnAcquire == nil {
+	if cfg.HealthCheck != nil && s.healthAfter > 0 {
+		p.checkTicks = int64((s.healthAfter + p.tick - 1) / p.tick)
+	}
+	everyAcquire := cfg.HealthCheck != nil && s.healthAfter <= 0
+	if !everyAcquire && cfg.Alive == nil && cfg.Hooks.OnAcquire == nil {
 		p.leaseMask = p.holdMask
 	}
-	if cfg.Reset == nil && !p.stamp && cfg.Hooks.OnRelease == nil {
+	if cfg.Reset == nil && cfg.Hooks.OnRelease == nil {
 		p.releaseMask = p.holdMask
 	}
 	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0 || s.minIdle > 0

@@ -19,7 +19,7 @@ func (h Conn[T]) Release() error {
 	if t == nil {
 		return ErrNotHeld
 	}
-	// The common case — no Reset, no release stamp or hook, a lease not
+	// The common case — no Reset, no release hook, a lease not
 	// sampled for hold time, a connection within its lifetime — is one
 	// compare-and-swap and one channel send; the rest is releaseSlow's.
 	c := t.c
@@ -54,7 +54,7 @@ func (h Conn[T]) Destroy() error {
 	return h.t.c.pool.destroyLease(h.t.c, h.gen)
 }
 
-// releaseSlow is Conn.Release with every feature: Reset, stamps, hooks,
+// releaseSlow is Conn.Release with every feature: Reset, hooks,
 // samples, lifetimes.
 func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	c := t.c
@@ -88,13 +88,19 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	if gen&p.holdMask == 0 && p.cfg.Reset == nil {
 		p.recordHold(c)
 	}
-	if p.stamp {
-		c.lastUsed.Store(p.now.Load())
-	}
 	if p.cfg.Hooks.OnRelease != nil {
 		p.cfg.Hooks.OnRelease(c.info())
 	}
-	p.requeue(t, idle)
+	if c.doomed.Load() || p.closed.Load() {
+		p.requeue(t, idle)
+		return nil
+	}
+	// As in Release's fast path: a plain send, for the idle list always
+	// has room (see put).
+	p.idle <- t
+	if p.closed.Load() {
+		p.drainIdle()
+	}
 	return nil
 }
 

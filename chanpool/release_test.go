@@ -188,23 +188,26 @@ func TestHealthCheckAfterIdleThreshold(t *testing.T) {
 		cfg.CheckTimeout = chanpool.None
 		p, clk := newPool(t, cfg)
 
+		clk.Advance(10 * time.Millisecond) // releases between the clock's ticks
 		c := acquireN(t, p, 1)[0]
 		first := c.Value()
 		require.NoError(t, c.Release())
 
-		// Idle time is measured on a clock that ticks every
-		// HealthCheckAfter/8, and the test is conservative: a connection idle
-		// longer than HealthCheckAfter is always checked, one idle less than
-		// HealthCheckAfter minus two ticks never is.
+		// Idle time is counted in ticks of a clock that ticks every
+		// HealthCheckAfter/8: a connection idle for HealthCheckAfter is
+		// always checked, one idle less than HealthCheckAfter minus a tick
+		// never is.
 		tick := time.Second / 8
-		clk.Advance(time.Second - 2*tick)
+		clk.Advance(time.Second - tick - time.Nanosecond)
+		synctest.Wait()
 		c = acquireN(t, p, 1)[0]
-		assert.Equal(t, int64(0), checks.Load(), "idle for less than the threshold: no check")
+		assert.Equal(t, int64(0), checks.Load(), "idle for less than the threshold less a tick: no check")
 		require.NoError(t, c.Release())
 
-		clk.Advance(time.Second + time.Nanosecond)
+		clk.Advance(time.Second)
+		synctest.Wait()
 		c = acquireN(t, p, 1)[0]
-		assert.Equal(t, int64(1), checks.Load(), "idle past the threshold: checked")
+		assert.Equal(t, int64(1), checks.Load(), "idle for the threshold: checked")
 		assert.Same(t, first, c.Value())
 		require.NoError(t, c.Release())
 

@@ -25,6 +25,10 @@ type resetCtx struct {
 	clock   clock.Clock
 	timeout time.Duration
 
+	// used mirrors touched, for end to read without the mutex: a Reset
+	// that never looks at its context costs no lock.
+	used atomicBool
+
 	mu       sync.Mutex
 	touched  bool      // Deadline, Done or Err was called: deadline is set
 	deadline time.Time // CheckTimeout after the first touch
@@ -42,6 +46,7 @@ func (x *resetCtx) touchLocked() {
 	if !x.touched {
 		x.touched = true
 		x.deadline = x.clock.Now().Add(x.timeout)
+		x.used.Store(true)
 	}
 }
 
@@ -108,6 +113,9 @@ func (x *resetCtx) endLocked(err error) {
 // end is called when Reset returns. It reports whether Reset touched the
 // context, which is then ended and must not be reused.
 func (x *resetCtx) end() bool {
+	if !x.used.Load() {
+		return false
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.touched {

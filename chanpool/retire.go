@@ -16,11 +16,16 @@ import (
 // no instant are more than MaxConns connections open, closing ones
 // included. The closes so run at most MaxConns at a time.
 
+// reasonCheckDue marks a connection due a health check (now.go). It is no
+// CloseReason: mustClose never closes a connection for it.
+const reasonCheckDue = numReasons
+
 // doom marks c to be closed by the next goroutine that holds it idle, for
-// reason r. A lifetime or a Reset outranks a shrink: the first of those
-// stays. A shrink's mark is provisional (see mustClose).
+// reason r. A lifetime or a Reset outranks a shrink or a due check: the
+// first of those stays. The marks of a shrink and of a due check are
+// provisional (see mustClose).
 func (c *conn[T]) doom(r CloseReason) {
-	if r == ReasonResize {
+	if r == ReasonResize || r == reasonCheckDue {
 		c.doomReason.CompareAndSwap(0, uint32(r)+1)
 	} else {
 		c.doomReason.Store(uint32(r) + 1)
@@ -30,9 +35,18 @@ func (c *conn[T]) doom(r CloseReason) {
 
 // mustClose reports whether c, doomed, must close now, and why. A
 // connection doomed only by a shrink of MaxConns that has drained since
-// (nothing owed) is not: its mark is lifted, and it is reused.
+// (nothing owed) is not: its mark is lifted, and it is reused. Nor is one
+// marked due a health check: its mark is lifted, and mustClose returns
+// reasonCheckDue and false, for lease to start the check.
 func (p *Pool[T]) mustClose(c *conn[T]) (CloseReason, bool) {
 	r := c.doomReason.Load()
+	if r == uint32(reasonCheckDue)+1 {
+		if c.doomReason.CompareAndSwap(r, 0) {
+			c.doomed.Store(false)
+			return reasonCheckDue, false
+		}
+		r = c.doomReason.Load() // a lifetime or a Reset got there first
+	}
 	if r == uint32(ReasonResize)+1 {
 		// Close it only if what is owed is not already being paid by
 		// connections closing for the same reason.
