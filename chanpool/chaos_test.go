@@ -367,6 +367,13 @@ func TestChaosServerClosesIdleConns(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		// Checks run on the pool's goroutines, and an acquire also starts
+		// them on the other idle connections it meets: let those end (and
+		// their closes, counted when they start) before counting.
+		require.True(t, poll(5*time.Second, func() bool {
+			st := p.Stats()
+			return st.Checking == 0 && st.Closing == 0
+		}), "burst %d: checks and closes still running: %+v", burst, p.Stats())
 		// Normally equal to closedBefore; a connection the server closed
 		// during the burst (a stall of idleTimeout on a loaded machine)
 		// may be caught too.
