@@ -33,7 +33,7 @@ func stressDuration(t *testing.T) time.Duration {
 // stressTally is what the workers did, to hold the pool's counters against.
 type stressTally struct {
 	ops, acquired, released, destroyed, stale atomic.Int64
-	healthFails, resetFails                   atomic.Int64
+	healthFails, resetFails, resets           atomic.Int64
 	created, destroyedHook, acquiredHook      atomic.Int64 // hook calls
 }
 
@@ -123,6 +123,28 @@ func TestStress(t *testing.T) {
 		}
 	}()
 
+	// Operators resize the pool and reset it under the load.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(7 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			switch rand.N(8) {
+			case 0:
+				p.Reset()
+				tally.resets.Add(1)
+			case 1, 2, 3:
+				assert.NoError(t, p.SetMaxConns(1+rand.N(stressConns)))
+			}
+		}
+	}()
+
 	failures := newErrTally()
 	for w := range workers {
 		wg.Add(1)
@@ -149,7 +171,7 @@ func TestStress(t *testing.T) {
 	var s chanpool.Stats
 	ok := poll(5*time.Second, func() bool {
 		s = p.Stats()
-		return s.Busy == 0 && s.Waiting == 0 && s.Dialing == 0 &&
+		return s.Busy == 0 && s.Waiting == 0 && s.Dialing == 0 && s.Closing == 0 && s.Checking == 0 &&
 			s.Created == s.Destroyed+uint64(s.Total-s.Dialing) &&
 			s.Created == uint64(b.count()) &&
 			b.open() == s.Total &&
@@ -171,6 +193,7 @@ func TestStress(t *testing.T) {
 	assert.Equal(t, uint64(failures.count(chanpool.ErrExhausted)), s.Exhausted, "Exhausted")
 	assert.Equal(t, uint64(failures.count(chanpool.ErrAcquireTimeout)), s.Timeouts, "Timeouts")
 	assert.Zero(t, s.CloseErrors, "CloseErrors: a connection closed twice")
+	assert.Equal(t, uint64(tally.resets.Load()), s.Resets, "Resets")
 	assert.LessOrEqual(t, s.Total, stressConns)
 	t.Logf("%d operations by %d goroutines in %v (%.0f/s): %d acquired, %d released, %d destroyed, %d stale; acquire errors %v",
 		tally.ops.Load(), workers, d, float64(tally.ops.Load())/d.Seconds(),
