@@ -348,3 +348,32 @@ func TestAcquireKeepsItsDeadlineWhileACheckHangs(t *testing.T) {
 		})
 	}
 }
+
+func TestChecksAndDialsSeeTheirDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		cfg.CheckTimeout = 300 * time.Millisecond
+		cfg.DialTimeout = 2 * time.Second
+		cfg.HealthCheckAfter = chanpool.None
+		var checkDeadline, dialDeadline time.Time
+		var checkOK, dialOK bool
+		cfg.HealthCheck = func(ctx context.Context, _ *res) error {
+			checkDeadline, checkOK = ctx.Deadline()
+			return nil
+		}
+		cfg.Dial = func(ctx context.Context) (*res, error) {
+			dialDeadline, dialOK = ctx.Deadline()
+			return b.dial(ctx)
+		}
+		p, clk := newPool(t, cfg)
+		start := clk.Now()
+		require.NoError(t, acquireN(t, p, 1)[0].Release())
+		require.True(t, dialOK, "a dial's context has a deadline")
+		assert.Equal(t, start.Add(2*time.Second), dialDeadline)
+		clk.Advance(time.Second)
+		require.NoError(t, acquireN(t, p, 1)[0].Release())
+		require.True(t, checkOK, "a health check's context has a deadline")
+		assert.Equal(t, start.Add(time.Second+300*time.Millisecond), checkDeadline, "CheckTimeout after the check began, on the pool's clock")
+	})
+}

@@ -146,7 +146,7 @@ type Config[T any] struct {
 
 	// HealthCheckAfter is the idle time after which an acquired connection
 	// is checked with HealthCheck. Default 1s; None checks on every
-	// acquire, except of a connection handed straight from its dial.
+	// acquire, except the first of a connection since its dial.
 	// Ignored without HealthCheck.
 	HealthCheckAfter time.Duration
 	// KeepaliveInterval, if set, pings an idle connection that nobody has

@@ -188,14 +188,28 @@ func (p *Pool[T]) register(c *conn[T]) bool {
 }
 
 // bounded returns ctx limited to d on the pool's clock (d == 0: no limit).
+// Its Deadline reports the limit (or the parent's, if sooner), so that a
+// Dial or a check that sets I/O deadlines from ctx.Deadline is bounded too.
 func (p *Pool[T]) bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		return ctx, func() {}
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
+	deadline := p.clock.Now().Add(d)
+	if pd, ok := ctx.Deadline(); ok && pd.Before(deadline) {
+		deadline = pd
+	}
+	inner, cancel := context.WithCancelCause(ctx)
 	t := p.clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
-	return ctx, func() {
+	return deadlined{inner, deadline}, func() {
 		t.Stop()
 		cancel(context.Canceled)
 	}
 }
+
+// deadlined is a context whose deadline is kept on the pool's clock.
+type deadlined struct {
+	context.Context
+	deadline time.Time
+}
+
+func (d deadlined) Deadline() (time.Time, bool) { return d.deadline, true }

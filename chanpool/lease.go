@@ -22,7 +22,8 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool, chk **dial
 	if stOf(s) != stIdle {
 		return Conn[T]{}, false // closed by a forced Close while idle
 	}
-	due := p.set.healthAfter <= 0 // HealthCheckAfter None: every acquire
+	// HealthCheckAfter None: every acquire, but the first since the dial.
+	due := p.set.healthAfter <= 0 && genOf(s) != 0
 	if c.doomed.Load() {
 		r, ok := p.mustClose(c)
 		if ok {

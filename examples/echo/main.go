@@ -32,6 +32,7 @@ type options struct {
 	conns    int
 	size     int
 	strict   bool
+	resize   bool
 }
 
 func main() {
@@ -41,6 +42,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 16, "pool MaxConns")
 	flag.IntVar(&o.size, "size", 64, "bytes per echo round trip (at most 64 KiB)")
 	flag.BoolVar(&o.strict, "strict", false, "exit non-zero if a latency target is missed")
+	flag.BoolVar(&o.resize, "resize", false, "lower MaxConns to a quarter a third of the way in, and raise it back at two thirds")
 	verbose := flag.Bool("v", false, "debug logging")
 	flag.Parse()
 
@@ -112,6 +114,9 @@ func run(o options, log *slog.Logger) (err error) {
 	var ops atomic.Int64
 	var wg sync.WaitGroup
 	wg.Go(func() { progress(ctx, p, &ops) })
+	if o.resize {
+		wg.Go(func() { liveResize(ctx, p, o.conns, o.duration, log) })
+	}
 	start := time.Now()
 	clients := runClients(ctx, p, o.clients, o.size, &ops)
 	elapsed := time.Since(start)

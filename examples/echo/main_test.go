@@ -21,6 +21,14 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestRunWithLiveResize runs the demo with its live resize: the pool shrinks
+// and grows under the clients, and none of them fails.
+func TestRunWithLiveResize(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	err := run(options{duration: 600 * time.Millisecond, clients: 16, conns: 8, size: 128, resize: true}, log)
+	require.NoError(t, err)
+}
+
 func TestRunRejectsBadFlags(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	for _, o := range []options{

@@ -64,8 +64,8 @@ func printReport(st chanpool.Stats, ops int64, elapsed time.Duration, acq, rel p
 	fmt.Printf("  acquired=%d released=%d destroyed-busy=%d created=%d destroyed=%d\n",
 		st.Acquired, st.Released, st.DestroyedBusy, st.Created, st.Destroyed)
 	c := st.Closed
-	fmt.Printf("  closed by reason: idle=%d lifetime=%d health=%d reset=%d destroy=%d pool-closed=%d leaked=%d\n",
-		c.Idle, c.Lifetime, c.Health, c.Reset, c.Destroy, c.PoolClosed, c.Leaked)
+	fmt.Printf("  closed by reason: idle=%d lifetime=%d health=%d reset=%d destroy=%d pool-closed=%d leaked=%d resize=%d pool-reset=%d keepalive=%d\n",
+		c.Idle, c.Lifetime, c.Health, c.Reset, c.Destroy, c.PoolClosed, c.Leaked, c.Resize, c.PoolReset, c.Keepalive)
 	fmt.Printf("  timeouts=%d canceled=%d exhausted=%d dial-errors=%d close-errors=%d misuse=%d held-too-long=%d\n",
 		st.Timeouts, st.Canceled, st.Exhausted, st.DialErrors, st.CloseErrors, st.Misuse, st.HeldTooLong)
 	fmt.Printf("  waited=%d of %d acquires, avg-acquire=%v\n\n", st.Waited, st.Acquired, st.AvgAcquire)
