@@ -239,7 +239,7 @@ func (m *model) step(op, arg byte) {
 		synctest.Wait()
 		if n > old && m.b.fail == nil && !before.BreakerOpen {
 			// Raised: the waiters get a dial each, as far as the room goes.
-			m.wantServed(min(len(m.waiters), n-before.Total))
+			m.wantServed(min(len(m.waiters), max(0, n-before.Total)))
 		}
 		if s := m.p.Stats(); s.MaxConns != n || m.p.Limits().MaxConns != n {
 			t.Fatalf("SetMaxConns(%d): Stats say %d, Limits %d", n, s.MaxConns, m.p.Limits().MaxConns)
