@@ -190,11 +190,14 @@ func (p *Pool[T]) register(c *conn[T]) bool {
 // bounded returns ctx limited to d on the pool's clock (d == 0: no limit).
 // Its Deadline reports the limit (or the parent's, if sooner), so that a
 // Dial or a check that sets I/O deadlines from ctx.Deadline is bounded too.
+// That deadline is in real time, for the I/O it bounds runs on the real
+// clock even when the pool runs on a test's fake one; the context's end
+// follows the pool's clock.
 func (p *Pool[T]) bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		return ctx, func() {}
 	}
-	deadline := p.clock.Now().Add(d)
+	deadline := time.Now().Add(d)
 	if pd, ok := ctx.Deadline(); ok && pd.Before(deadline) {
 		deadline = pd
 	}
@@ -206,7 +209,7 @@ func (p *Pool[T]) bounded(ctx context.Context, d time.Duration) (context.Context
 	}
 }
 
-// deadlined is a context whose deadline is kept on the pool's clock.
+// deadlined is a context that reports a deadline its parent does not.
 type deadlined struct {
 	context.Context
 	deadline time.Time
