@@ -31,7 +31,7 @@ const (
 	retryMax  = time.Second
 	// probeFloor is the least time between two probes started by demand
 	// while the breaker is open.
-	probeFloor = 5 * time.Millisecond
+	probeFloor = 10 * time.Millisecond
 )
 
 // dialFailed records a failed dial and opens the breaker at the threshold.
