@@ -141,7 +141,7 @@ func TestCollectReadsStatsOnce(t *testing.T) {
 	c.Collect(ch)
 	close(ch)
 	assert.Equal(t, int64(1), src.calls.Load(), "Stats calls per Collect")
-	assert.Equal(t, 49, len(ch), "metrics per Collect") // 21 one-number metrics, 10 close reasons, 3 × (histogram + 5 quantiles)
+	assert.Equal(t, 52, len(ch), "metrics per Collect") // 24 one-number metrics, 10 close reasons, 3 × (histogram + 5 quantiles)
 }
 
 // A real pool, in a synctest bubble so that every duration is exact: the

@@ -36,7 +36,7 @@ var fixedStats = chanpool.Stats{
 		Idle: 1, Lifetime: 2, Health: 3, Reset: 4, Destroy: 5, PoolClosed: 6, Leaked: 7,
 	},
 	Timeouts: 11, Canceled: 12, Exhausted: 13, DialErrors: 14, CloseErrors: 15, Misuse: 16,
-	BreakerOpen: true, BreakerTrips: 17, HeldTooLong: 18,
+	BreakerOpen: true, BreakerTrips: 17, HeldTooLong: 18, Resets: 19,
 	Waited:     100,
 	AvgAcquire: 275 * time.Microsecond, // AcquireWait.Sum / Acquired
 	AcquireWait: withQuantiles(histogram( // Count 100, Sum 275ms
