@@ -181,7 +181,13 @@ func (p *Pool[T]) acquireSlow(ctx context.Context, look bool, chk *dialReq[T]) (
 			}
 		}
 		if chk == nil {
-			return p.acquireNew(ctx, start, p.left(start, waited))
+			h, err := p.acquireNew(ctx, start, p.left(start, waited))
+			if err != errRecheck {
+				return h, err
+			}
+			// A check met while waiting for its own dial failed.
+			look, waited = true, true
+			continue
 		}
 		// A connection of the idle list is being checked for this caller:
 		// wait for it, or for whatever comes first, and look again if it
@@ -208,7 +214,9 @@ func (p *Pool[T]) left(start time.Duration, waited bool) time.Duration {
 }
 
 // acquireNew is acquireSlow once the idle list has nothing for the caller:
-// it dials, if the pool has room and nobody waits, or waits its turn.
+// it dials, if the pool has room and nobody waits, or waits its turn. A
+// caller that dials for itself is not in the waiting room, so a failed
+// check met meanwhile returns errRecheck, for acquireSlow to look again.
 func (p *Pool[T]) acquireNew(ctx context.Context, start, left time.Duration) (Conn[T], error) {
 	p.noteIdle(0)
 	if p.breakerOpen.Load() {
@@ -216,6 +224,7 @@ func (p *Pool[T]) acquireNew(ctx context.Context, start, left time.Duration) (Co
 		return Conn[T]{}, p.breakerErr()
 	}
 	var req *dialReq[T]
+	queued := false
 	if p.waiting.Load() == 0 && p.trySlot() {
 		// Under MaxConns and nobody queued: dial for this caller, but keep
 		// listening to the idle list, so a release that lands first is
@@ -231,6 +240,7 @@ func (p *Pool[T]) acquireNew(ctx context.Context, start, left time.Duration) (Co
 			return Conn[T]{}, ErrExhausted
 		}
 		defer p.waiting.Add(-1)
+		queued = true
 		// Check for a slot again now that we are registered as waiting: a
 		// slot freed in between saw no waiter (see slots.go).
 		// The dial has no owner, so its connection goes to the longest
@@ -239,7 +249,7 @@ func (p *Pool[T]) acquireNew(ctx context.Context, start, left time.Duration) (Co
 			p.startDial(nil)
 		}
 	}
-	h, err := p.wait(ctx, req, true, left)
+	h, err := p.wait(ctx, req, queued, left)
 	if err == nil {
 		p.waits.add(p.clock.Mono() - start)
 	}

@@ -381,3 +381,47 @@ func TestChecksAndDialsSeeTheirDeadline(t *testing.T) {
 		assert.Equal(t, 300*time.Millisecond, checkLeft, "CheckTimeout from when the check began")
 	})
 }
+
+// A caller dialing for itself takes a connection released meanwhile, which
+// is due a check; the check fails, and so does the dial it gave up on. The
+// caller must not be left waiting for nothing: it looks again and dials.
+func TestFailedCheckWhileDialingForItselfLooksAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &backend{}
+		cfg := b.config()
+		cfg.MaxConns = 3
+		cfg.AcquireTimeout = time.Minute
+		cfg.HealthCheckAfter = chanpool.None
+		var check switchable
+		cfg.HealthCheck = check.run
+		gate := make(chan struct{})
+		var dials atomic.Int64
+		cfg.Dial = func(ctx context.Context) (*res, error) {
+			if dials.Add(1) == 3 { // the caller's own dial: held up, then failing
+				<-gate
+				return nil, errBoom
+			}
+			return b.dial(ctx)
+		}
+		p, clk := newPool(t, cfg)
+		held := acquireN(t, p, 2)
+		w := startAcquire(context.Background(), p) // room for one more: it dials, behind the gate
+		synctest.Wait()
+		check.fail.Store(true)
+		require.NoError(t, held[1].Release()) // reaches the dialing caller first; its check fails
+		synctest.Wait()
+		check.fail.Store(false)
+		close(gate) // and the dial it gave up on fails too
+		synctest.Wait()
+		clk.Advance(time.Second) // past any retry backoff, far short of AcquireTimeout
+		synctest.Wait()
+		select {
+		case o := <-w:
+			require.NoError(t, o.err, "the caller looked again and got a connection")
+			require.NoError(t, o.c.Release())
+		default:
+			t.Fatal("the caller still waits, with slots free")
+		}
+		require.NoError(t, held[0].Release())
+	})
+}
