@@ -91,7 +91,7 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	for err == nil && p.epoch.Load() != epoch && !p.closed.Load() {
 		// A Reset came while dialing: this connection may point at the old
 		// place. Dial again, for the same caller and slot.
-		p.closeValue(v, 0, ReasonPoolReset)
+		p.discardStale(v, start)
 		epoch, start = p.epoch.Load(), p.clock.Now()
 		v, err = p.callDial()
 	}
@@ -147,6 +147,24 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	t := newToken(c)
 	if !req.deliverTo(dialResult[T]{t: t}) {
 		p.put(t)
+	}
+}
+
+// discardStale closes a connection dialed before a Reset that never entered
+// the pool, on the dial's goroutine, and counts it, with its hooks, as a
+// connection created and closed for ReasonPoolReset, so that Stats and the
+// hooks still add up.
+func (p *Pool[T]) discardStale(v T, start time.Time) {
+	info := ConnInfo{ID: p.nextID.Add(1), Created: start, LastUsed: start, State: StateClosed}
+	p.st.created.Add(1)
+	if p.cfg.Hooks.OnCreate != nil {
+		p.cfg.Hooks.OnCreate(info)
+	}
+	p.st.destroyed.Add(1)
+	p.st.closedBy[ReasonPoolReset].Add(1)
+	p.closeValue(v, info.ID, ReasonPoolReset)
+	if p.cfg.Hooks.OnDestroy != nil {
+		p.cfg.Hooks.OnDestroy(info, ReasonPoolReset)
 	}
 }
 

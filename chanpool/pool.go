@@ -87,6 +87,7 @@ type Pool[T any] struct {
 	shedding atomicInt64  // surplus connections closing to pay what is owed
 	epoch    atomicUint64 // Reset calls so far: a dial that began before one is retired
 	resizeMu sync.Mutex
+	refillMu sync.Mutex  // serializes refill
 	dialing  atomicInt64 // dials in flight
 	idleLow  atomicInt64 // lowest idle count seen since the evictor last looked
 	// waiting counts the callers in the waiting room, at most MaxWaiting

@@ -54,10 +54,16 @@ func (p *Pool[T]) dropSlot() {
 // refill starts dials, without an owner, while the pool needs connections —
 // a caller is waiting, or fewer than MinConns are open — and has free slots.
 // A waiter is served one dial per call: each freed slot calls refill once.
+//
+// Closes run concurrently and each calls refill, so refill holds refillMu
+// while it counts and dials: two of them reading the same count would each
+// dial for the same missing connection.
 func (p *Pool[T]) refill() {
 	if p.breakerOpen.Load() {
 		return // only the probe dials (see probe)
 	}
+	p.refillMu.Lock()
+	defer p.refillMu.Unlock()
 	need := p.minConns.Load() - p.open.Load()
 	if minIdle := p.minIdle.Load(); minIdle > 0 {
 		// Spare connections ahead of demand, while under MaxConns.
