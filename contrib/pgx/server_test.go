@@ -41,9 +41,13 @@ func missing(t *testing.T, reason string) {
 }
 
 // serverBin is the newest /usr/lib/postgresql/*/bin holding initdb, pg_ctl
-// and postgres, or "".
+// and postgres, or "". CHANPOOL_PG_BIN, if set, names the one directory to
+// look in instead (another installation).
 func serverBin() string {
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	if d := os.Getenv("CHANPOOL_PG_BIN"); d != "" {
+		dirs = []string{d}
+	}
 	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
 	for _, d := range dirs {
 		ok := true
@@ -70,7 +74,7 @@ func startServer(t *testing.T) *server {
 	t.Helper()
 	bin := serverBin()
 	if bin == "" {
-		missing(t, "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+		missing(t, "no PostgreSQL server binaries (initdb, pg_ctl, postgres) under /usr/lib/postgresql/*/bin or $CHANPOOL_PG_BIN")
 	}
 	s := &server{bin: bin}
 	if os.Geteuid() == 0 {
