@@ -5,8 +5,10 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	px "github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -282,5 +284,74 @@ func TestStat(t *testing.T) {
 	assert.Equal(t, int64(1), st.AcquireCount())
 	assert.GreaterOrEqual(t, st.NewConnsCount(), int64(1))
 	assert.Equal(t, st.TotalConns(), st.IdleConns()+st.AcquiredConns()+st.ConstructingConns())
+	c.Release()
+}
+
+// pxTracer implements pgxpool's own tracer interfaces (as otelpgx does):
+// they are called too, with a nil *pgxpool.Pool.
+type pxTracer struct {
+	acquires, releases atomic.Int64
+}
+
+func (*pxTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+func (*pxTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (tr *pxTracer) TraceAcquireStart(ctx context.Context, p *px.Pool, _ px.TraceAcquireStartData) context.Context {
+	if p == nil {
+		tr.acquires.Add(1)
+	}
+	return ctx
+}
+func (*pxTracer) TraceAcquireEnd(context.Context, *px.Pool, px.TraceAcquireEndData) {}
+func (tr *pxTracer) TraceRelease(p *px.Pool, d px.TraceReleaseData) {
+	if p == nil && d.Conn != nil {
+		tr.releases.Add(1)
+	}
+}
+
+func TestPgxpoolTracers(t *testing.T) {
+	s := startServer(t)
+	tr := &pxTracer{}
+	p := newPool(t, s, "pool_max_conns=1", func(c *pgxpool.Config) { c.ConnConfig.Tracer = tr })
+	require.NoError(t, p.Ping(ctxT(t)))
+	assert.Equal(t, int64(1), tr.acquires.Load())
+	assert.Equal(t, int64(1), tr.releases.Load())
+}
+
+// A batch that begins a transaction hands its connection to the Tx, which
+// gives it back when it commits.
+func TestSendBatchBeginTx(t *testing.T) {
+	s := startServer(t)
+	p := newPool(t, s, "pool_max_conns=1", nil)
+	ctx := ctxT(t)
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue("SELECT 1")
+	br := p.SendBatch(ctx, b)
+	require.NoError(t, br.Close())
+	tx := br.Tx()
+	require.NotNil(t, tx)
+	assert.Equal(t, int32(1), p.Stat().AcquiredConns(), "the Tx holds the connection")
+	require.NoError(t, tx.Commit(ctx))
+	assert.Equal(t, int32(0), p.Stat().AcquiredConns())
+	assert.Equal(t, uint64(0), p.Stat().Chanpool().Destroyed)
+}
+
+// pool_max_conn_lifetime reaches chanpool: a connection past it is closed
+// and counted in MaxLifetimeDestroyCount.
+func TestMaxConnLifetime(t *testing.T) {
+	s := startServer(t)
+	p := newPool(t, s, "pool_max_conns=1&pool_max_conn_lifetime=100ms&pool_health_check_period=20ms", nil)
+	ctx := ctxT(t)
+	c, err := p.Acquire(ctx)
+	require.NoError(t, err)
+	pid := backendPID(t, c)
+	c.Release()
+	require.True(t, waitUntil(5*time.Second, func() bool { return p.Stat().MaxLifetimeDestroyCount() >= 1 }),
+		"no connection closed for its lifetime")
+	c, err = p.Acquire(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, pid, backendPID(t, c))
 	c.Release()
 }
