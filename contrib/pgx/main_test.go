@@ -1,0 +1,13 @@
+package pgxpool_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// The tests run real pools and pgx connections, whose goroutines must all be
+// gone at the end.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
