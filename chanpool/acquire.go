@@ -29,16 +29,17 @@ import (
 // Conn.Release or Conn.Destroy.
 func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 	// The fast path: one receive from the idle list. Everything else —
-	// closed pool, done context, an unusable connection, waiting — is
-	// acquireSlow's.
+	// closed pool, done context, an unusable connection, waiting, a
+	// Tracer — is acquireSlow's (or acquireTraced's). offFast is set by
+	// Close and, from New, by a Tracer: one test keeps both off this path.
 	if done := ctx.Done(); done != nil {
 		select {
 		case <-done:
-			return Conn[T]{}, p.ctxErr(ctx)
+			return p.doneOnEntry(ctx)
 		default:
 		}
 	}
-	if !p.closed.Load() {
+	if !p.offFast.Load() {
 		select {
 		case t := <-p.idle:
 			if t == nil {
@@ -73,7 +74,18 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 			return p.acquireSlow(ctx, false, nil)
 		}
 	}
+	if p.traced {
+		return p.acquireTraced(ctx, false)
+	}
 	return p.acquireSlow(ctx, true, nil)
+}
+
+// doneOnEntry is Acquire called with a context already done.
+func (p *Pool[T]) doneOnEntry(ctx context.Context) (Conn[T], error) {
+	if p.traced {
+		return p.acquireTraced(ctx, false)
+	}
+	return Conn[T]{}, p.ctxErr(ctx)
 }
 
 // idleLen is the number of connections in the idle list.
@@ -107,9 +119,17 @@ func alive(ctx context.Context) bool {
 // health check: an idle connection due one is checked in the background,
 // with ctx's values, and goes back to the idle list if it passes.
 func (p *Pool[T]) TryAcquire(ctx context.Context) (Conn[T], error) {
+	if p.traced {
+		return p.acquireTraced(ctx, true)
+	}
 	if p.closed.Load() {
 		return Conn[T]{}, ErrClosed
 	}
+	return p.tryAcquire(ctx)
+}
+
+// tryAcquire is TryAcquire on an open pool.
+func (p *Pool[T]) tryAcquire(ctx context.Context) (Conn[T], error) {
 	if h, ok := p.takeIdle(ctx, nil); ok {
 		return h, nil
 	}

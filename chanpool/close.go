@@ -26,6 +26,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 		return ErrClosed
 	}
 	p.closed.Store(true)
+	p.offFast.Store(true)
 	close(p.closing)
 	p.raise()
 	if p.retry != nil && p.retry.Stop() {

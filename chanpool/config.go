@@ -181,6 +181,11 @@ type Config[T any] struct {
 
 	// Hooks are called on connection events; see Hooks.
 	Hooks Hooks
+
+	// Tracer, if set, observes every acquire, with the caller's context,
+	// and every lease's end, with its hold time; see Tracer. Nil costs
+	// Acquire one comparison.
+	Tracer Tracer
 }
 
 // Hooks are optional callbacks for connection events. They run synchronously

@@ -45,14 +45,16 @@ type Pool[T any] struct {
 	// idle is the free list, FIFO, of capacity MaxConns+1: the open
 	// connections nobody holds, and at most one nil, the wake-up signal
 	// (see raise).
-	idle   chan *token[T]
-	closed atomicBool // set once, under mu, when Close begins
+	idle    chan *token[T]
+	closed  atomicBool // set once, under mu, when Close begins
+	offFast atomicBool // keeps Acquire off its fast path: set by Close, or by a Tracer
 	// idleMark is the idle count below which an acquire reports what it
 	// saw (noteIdle): the low-water mark, idleLow, or MinIdle if higher.
 	idleMark atomicInt64
 	// watchIdle says that acquires must watch the idle count: eviction by
 	// idle time is on, or MinIdle is set.
 	watchIdle bool
+	traced    bool // Config.Tracer is set (tracer.go)
 	// holdMask selects the leases whose hold time is measured: those whose
 	// generation has no bit of the mask set (1 in holdSampling per
 	// connection), or every lease when leak detection is on (mask 0).
@@ -172,8 +174,10 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		dials:    newRecorder(),
 		holdMask: holdSampling - 1,
 	}
-	if s.leakThreshold > 0 {
-		p.holdMask = 0
+	p.traced = cfg.Tracer != nil
+	p.offFast.Store(p.traced)
+	if s.leakThreshold > 0 || p.traced {
+		p.holdMask = 0 // every lease is stamped
 	}
 	p.tick = coarseTick(&cfg, s)
 	if cfg.HealthCheck != nil && s.healthAfter > 0 {
@@ -183,7 +187,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if !everyAcquire && cfg.Alive == nil && cfg.Hooks.OnAcquire == nil {
 		p.leaseMask = p.holdMask
 	}
-	if cfg.Reset == nil && cfg.Hooks.OnRelease == nil {
+	if cfg.Reset == nil && cfg.Hooks.OnRelease == nil && !p.traced {
 		p.releaseMask = p.holdMask
 	}
 	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0 || s.minIdle > 0

@@ -67,6 +67,9 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 		if gen&p.holdMask == 0 {
 			p.recordHold(c)
 		}
+		if p.traced {
+			p.traceLeaseEnd(c, false)
+		}
 		if err := p.reset(c); err != nil {
 			p.log.Warn("chanpool: reset failed; closing connection", "conn", c.id, "err", err)
 			p.checkEnded(c, word(gen, stReleasing), ReasonReset)
@@ -87,6 +90,9 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	// still owns it.
 	if gen&p.holdMask == 0 && p.cfg.Reset == nil {
 		p.recordHold(c)
+	}
+	if p.traced && p.cfg.Reset == nil {
+		p.traceLeaseEnd(c, false)
 	}
 	if p.cfg.Hooks.OnRelease != nil {
 		p.cfg.Hooks.OnRelease(c.info())
@@ -125,6 +131,9 @@ func (p *Pool[T]) requeue(t *token[T], idle uint64) {
 func (p *Pool[T]) destroyLease(c *conn[T], gen uint64) error {
 	if !c.state.CompareAndSwap(word(gen, stBusy), word(gen, stDead)) {
 		return p.notHeld(c, gen, "Destroy")
+	}
+	if p.traced {
+		p.traceLeaseEnd(c, true)
 	}
 	p.st.destroyedBusy.Add(1)
 	p.retire(c, ReasonDestroy)
