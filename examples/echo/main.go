@@ -33,6 +33,7 @@ type options struct {
 	size     int
 	strict   bool
 	resize   bool
+	trace    bool
 }
 
 func main() {
@@ -42,6 +43,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 16, "pool MaxConns")
 	flag.IntVar(&o.size, "size", 64, "bytes per echo round trip (at most 64 KiB)")
 	flag.BoolVar(&o.strict, "strict", false, "exit non-zero if a latency target is missed")
+	flag.BoolVar(&o.trace, "trace", false, "trace every acquire (chanpool.Tracer) and print the slowest")
 	flag.BoolVar(&o.resize, "resize", false, "lower MaxConns to a quarter a third of the way in, and raise it back at two thirds")
 	verbose := flag.Bool("v", false, "debug logging")
 	flag.Parse()
@@ -78,6 +80,11 @@ func run(o options, log *slog.Logger) (err error) {
 	}()
 	log.Info("echo server listening", "addr", srv.addr())
 
+	var tracer chanpool.Tracer
+	trace := &slowest{}
+	if o.trace {
+		tracer = trace
+	}
 	p, err := chanpool.New(chanpool.Config[net.Conn]{
 		Dial: func(ctx context.Context) (net.Conn, error) {
 			var d net.Dialer
@@ -90,6 +97,7 @@ func run(o options, log *slog.Logger) (err error) {
 		MaxWaiting:     o.clients, // every client may wait: none is turned away
 		AcquireTimeout: 5 * time.Second,
 		Logger:         log.With("component", "chanpool"),
+		Tracer:         tracer,
 	})
 	if err != nil {
 		return fmt.Errorf("new pool: %w", err)
@@ -137,6 +145,9 @@ func run(o options, log *slog.Logger) (err error) {
 		}
 	}
 	met := printReport(p.Stats(), ops.Load(), elapsed, summarize(acq), summarize(rel))
+	if o.trace {
+		fmt.Println(trace)
+	}
 
 	if failed > 0 {
 		return fmt.Errorf("%d of %d clients failed (-v logs each); first: %w", failed, len(clients), firstErr)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/chanpool/chanpool/chanpool"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -29,6 +31,14 @@ func TestRunWithLiveResize(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestRunTraced runs the demo with its tracer, which prints the slowest
+// acquire.
+func TestRunTraced(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	err := run(options{duration: 300 * time.Millisecond, clients: 8, conns: 2, size: 128, trace: true}, log)
+	require.NoError(t, err)
+}
+
 func TestRunRejectsBadFlags(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	for _, o := range []options{
@@ -38,4 +48,13 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	} {
 		require.Error(t, run(o, log), "options %+v", o)
 	}
+}
+
+func TestSlowestKeepsTheSlowestAcquire(t *testing.T) {
+	var s slowest
+	require.Equal(t, "slowest acquire: none recorded", s.String())
+	s.AcquireEnd(context.Background(), chanpool.AcquireEvent{Wait: time.Millisecond, Waited: true, Conn: chanpool.ConnInfo{ID: 1}})
+	s.AcquireEnd(context.Background(), chanpool.AcquireEvent{Wait: 5 * time.Millisecond, Waited: true, Conn: chanpool.ConnInfo{ID: 2}})
+	s.AcquireEnd(context.Background(), chanpool.AcquireEvent{Wait: 2 * time.Millisecond, Conn: chanpool.ConnInfo{ID: 3}})
+	require.Contains(t, s.String(), "slowest acquire (traced): 5ms, waited=true, conn=2")
 }
