@@ -72,6 +72,21 @@ func BenchmarkAcquireReleaseEvicting(b *testing.B) {
 	acquireReleaseLoop(b, benchPoolEvict(b, 8, 0, 0))
 }
 
+// BenchmarkAcquireReleaseTraced is BenchmarkAcquireRelease with a Tracer
+// that does nothing: the cost of the tracing path itself.
+func BenchmarkAcquireReleaseTraced(b *testing.B) {
+	be := &backend{}
+	p, err := chanpool.New(chanpool.Config[*res]{
+		Dial: be.dial, MaxConns: 8, MinConns: chanpool.None, MaxWaiting: 0,
+		AcquireTimeout: chanpool.None, EvictionInterval: chanpool.None, Tracer: nopTracer{},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close(context.Background()) })
+	acquireReleaseLoop(b, p)
+}
+
 func BenchmarkChannelFloor(b *testing.B) {
 	ch := make(chan *res, 8)
 	for range 8 {

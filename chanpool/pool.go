@@ -176,7 +176,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	}
 	p.traced = cfg.Tracer != nil
 	p.offFast.Store(p.traced)
-	if s.leakThreshold > 0 || p.traced {
+	if s.leakThreshold > 0 {
 		p.holdMask = 0 // every lease is stamped
 	}
 	p.tick = coarseTick(&cfg, s)

@@ -6,7 +6,8 @@ import (
 )
 
 // Tracing: an event per acquire, with the caller's context, and one per
-// lease end, with the hold time.
+// lease end, with the hold time. A traced acquire+release reads the clock
+// three times: at the acquire's start and end, and at the release.
 
 // Tracer observes acquires and the ends of leases, for tracing: a span per
 // acquire that hangs off the caller's trace, say. Set Config.Tracer to use
@@ -119,16 +120,22 @@ func (p *Pool[T]) acquireTraced(ctx context.Context, try bool) (Conn[T], error) 
 			h, err = p.acquireSlow(ctx, false, chk)
 		}
 	}
-	e := AcquireEvent{Waited: waited, Wait: p.clock.Mono() - start, Err: err}
+	end := p.clock.Mono()
+	e := AcquireEvent{Waited: waited, Wait: end - start, Err: err}
 	if err == nil {
-		e.Conn = h.t.c.info()
+		c := h.t.c
+		// The lease's start, for LeaseEnd's hold time, from the clock read
+		// the acquire's end needed anyway (a sampled lease is stamped
+		// already, to the same effect).
+		c.leasedAt.Store(int64(end) + 1)
+		e.Conn = c.info()
 	}
 	tr.AcquireEnd(ctx, e)
 	return h, err
 }
 
 // traceLeaseEnd tells Config.Tracer that c's lease, stamped at its start
-// (every lease is, with a Tracer), ended.
+// by acquireTraced, ended.
 func (p *Pool[T]) traceLeaseEnd(c *conn[T], destroyed bool) {
 	var held time.Duration
 	if at := c.leasedAt.Load(); at != 0 {
