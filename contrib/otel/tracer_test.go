@@ -104,3 +104,23 @@ func TestTracerEveryAcquire(t *testing.T) {
 		assert.Equal(t, chanpoolotel.DefaultPoolName, attrs(fast)["db.client.connection.pool.name"].AsString(), "default pool name")
 	})
 }
+
+// Without WithEveryAcquire, an acquire that neither waits nor fails costs
+// the Tracer no allocation (and no span).
+func TestTracerFastPathAllocs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, rec, ctx := tracedPool(t)
+		c, err := p.Acquire(ctx) // dials
+		require.NoError(t, err, "Acquire")
+		require.NoError(t, c.Release(), "Release")
+		allocs := testing.AllocsPerRun(100, func() {
+			c, err := p.Acquire(ctx)
+			if err != nil {
+				t.Fatalf("Acquire: got %v, want nil", err)
+			}
+			_ = c.Release()
+		})
+		assert.Zero(t, allocs, "allocations per acquire and release")
+		assert.Len(t, rec.Ended(), 1, "spans ended (the dial's only)")
+	})
+}
