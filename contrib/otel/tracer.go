@@ -1,0 +1,101 @@
+package chanpoolotel
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/chanpool/chanpool/chanpool"
+)
+
+// SpanName is the name of the span of an acquire.
+const SpanName = "chanpool.acquire"
+
+// Attributes of the span of an acquire, besides db.client.connection.pool.name.
+const (
+	// WaitedKey says no idle connection was usable at once (AcquireEvent.Waited).
+	WaitedKey = attribute.Key("chanpool.acquire.waited")
+	// WaitTimeKey is how long the acquire took, in seconds.
+	WaitTimeKey = attribute.Key("chanpool.acquire.wait_time")
+	// ConnIDKey is the ID of the connection leased (ConnInfo.ID); absent
+	// when the acquire failed.
+	ConnIDKey = attribute.Key("chanpool.connection.id")
+)
+
+// Tracer is a chanpool.Tracer that opens a span named SpanName for every
+// acquire that waited or failed, as a child of the span in the caller's
+// context. A failed acquire's span records the error and has status Error.
+// With WithEveryAcquire, the acquires served at once from the idle list get
+// a span too; without it they get none, and cost the Tracer no clock read
+// and no allocation.
+//
+// Whether an acquire waits is known only when it ends, so the span is
+// created then, in AcquireEnd, backdated to the acquire's start with
+// trace.WithTimestamp: AcquireStart returns the caller's context unchanged.
+// A consequence is that the acquire's span is not in the context the pool
+// gives a health check, whose spans, if any, are its siblings. LeaseEnd
+// does nothing.
+//
+// Set it as chanpool.Config.Tracer, or compose it with chanpool.Tracers. It
+// is safe for concurrent use. The zero value is not usable: create Tracers
+// with NewTracer.
+type Tracer struct {
+	tracer trace.Tracer
+	pool   attribute.KeyValue
+	every  bool
+}
+
+var _ chanpool.Tracer = (*Tracer)(nil)
+
+// NewTracer returns a Tracer whose spans come from tp's tracer named
+// ScopeName. It panics if tp is nil.
+func NewTracer(tp trace.TracerProvider, opts ...Option) *Tracer {
+	if tp == nil {
+		panic("chanpoolotel: NewTracer with a nil TracerProvider")
+	}
+	o := newOptions(opts)
+	return &Tracer{
+		tracer: tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
+		pool:   semconv.DBClientConnectionPoolName(o.poolName),
+		every:  o.everyAcquire,
+	}
+}
+
+// AcquireStart returns ctx: the span, if any, is made by AcquireEnd.
+func (t *Tracer) AcquireStart(ctx context.Context) context.Context { return ctx }
+
+// AcquireEnd creates and ends the acquire's span if it waited or failed (or
+// always, with WithEveryAcquire), starting e.Wait before now.
+func (t *Tracer) AcquireEnd(ctx context.Context, e chanpool.AcquireEvent) {
+	if !t.every && !e.Waited && e.Err == nil {
+		return
+	}
+	end := time.Now()
+	attrs := []attribute.KeyValue{
+		t.pool,
+		WaitedKey.Bool(e.Waited),
+		WaitTimeKey.Float64(e.Wait.Seconds()),
+		{},
+	}
+	if e.Err == nil {
+		attrs[3] = ConnIDKey.Int64(int64(e.Conn.ID))
+	} else {
+		attrs = attrs[:3]
+	}
+	_, span := t.tracer.Start(ctx, SpanName,
+		trace.WithTimestamp(end.Add(-e.Wait)),
+		trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attrs...))
+	if e.Err != nil {
+		span.RecordError(e.Err, trace.WithTimestamp(end))
+		span.SetStatus(codes.Error, e.Err.Error())
+	}
+	span.End(trace.WithTimestamp(end))
+}
+
+// LeaseEnd does nothing.
+func (t *Tracer) LeaseEnd(chanpool.LeaseEvent) {}

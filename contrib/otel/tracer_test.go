@@ -1,0 +1,126 @@
+package chanpoolotel_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/chanpool/chanpool/chanpool"
+	chanpoolotel "github.com/chanpool/chanpool/contrib/otel"
+)
+
+// tracedPool returns a pool of one connection whose acquires time out after
+// 10ms, traced by a Tracer with opts on an SDK provider, the recorder of
+// its spans, and a parent span's context for the acquires.
+func tracedPool(t *testing.T, opts ...chanpoolotel.Option) (*chanpool.Pool[*conn], *tracetest.SpanRecorder, context.Context) {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	p := newPool(t, chanpool.Config[*conn]{
+		MaxConns:       1,
+		AcquireTimeout: 10 * time.Millisecond,
+		Tracer:         chanpoolotel.NewTracer(tp, opts...),
+	})
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "parent")
+	t.Cleanup(func() { parent.End() })
+	return p, rec, ctx
+}
+
+// attrs is a span's attributes by key.
+func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
+	m := map[attribute.Key]attribute.Value{}
+	for _, kv := range s.Attributes() {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+// A span for the acquire that dialed and the one that timed out, none for
+// the one served at once from the idle list.
+func TestTracer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, rec, ctx := tracedPool(t, chanpoolotel.WithPoolName("db"))
+		parent := rec.Started()[0].SpanContext()
+
+		c, err := p.Acquire(ctx) // dials: waits dialTime
+		require.NoError(t, err, "first Acquire")
+		require.NoError(t, c.Release(), "Release")
+		c, err = p.Acquire(ctx) // at once from the idle list
+		require.NoError(t, err, "second Acquire")
+		_, err = p.Acquire(ctx) // the only connection is leased: times out
+		require.ErrorIs(t, err, chanpool.ErrAcquireTimeout, "third Acquire")
+		require.NoError(t, c.Release(), "Release")
+
+		spans := rec.Ended()
+		require.Len(t, spans, 2, "spans ended")
+		for _, s := range spans {
+			assert.Equal(t, chanpoolotel.SpanName, s.Name(), "span name")
+			assert.Equal(t, parent.SpanID(), s.Parent().SpanID(), "%s: parent", s.Name())
+			assert.Equal(t, chanpoolotel.ScopeName, s.InstrumentationScope().Name, "scope")
+			assert.Equal(t, "db", attrs(s)["db.client.connection.pool.name"].AsString(), "pool name")
+			assert.True(t, attrs(s)[chanpoolotel.WaitedKey].AsBool(), "waited")
+		}
+
+		dialed := spans[0]
+		assert.Equal(t, dialTime, dialed.EndTime().Sub(dialed.StartTime()), "dialed: span duration")
+		assert.Equal(t, dialTime.Seconds(), attrs(dialed)[chanpoolotel.WaitTimeKey].AsFloat64(), "dialed: wait time")
+		assert.Equal(t, c.Info().ID, uint64(attrs(dialed)[chanpoolotel.ConnIDKey].AsInt64()), "dialed: connection id")
+		assert.Equal(t, codes.Unset, dialed.Status().Code, "dialed: status")
+		assert.Empty(t, dialed.Events(), "dialed: events")
+
+		failed := spans[1]
+		assert.Equal(t, 10*time.Millisecond, failed.EndTime().Sub(failed.StartTime()), "timed out: span duration")
+		assert.NotContains(t, attrs(failed), chanpoolotel.ConnIDKey, "timed out: connection id")
+		assert.Equal(t, codes.Error, failed.Status().Code, "timed out: status")
+		assert.Equal(t, chanpool.ErrAcquireTimeout.Error(), failed.Status().Description, "timed out: status description")
+		require.Len(t, failed.Events(), 1, "timed out: events")
+		assert.Equal(t, "exception", failed.Events()[0].Name, "timed out: event")
+	})
+}
+
+// WithEveryAcquire: the acquire served at once gets a span too.
+func TestTracerEveryAcquire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, rec, ctx := tracedPool(t, chanpoolotel.WithEveryAcquire())
+		for range 2 {
+			c, err := p.Acquire(ctx)
+			require.NoError(t, err, "Acquire")
+			require.NoError(t, c.Release(), "Release")
+		}
+		spans := rec.Ended()
+		require.Len(t, spans, 2, "spans ended")
+		assert.True(t, attrs(spans[0])[chanpoolotel.WaitedKey].AsBool(), "first: waited")
+		fast := spans[1]
+		assert.False(t, attrs(fast)[chanpoolotel.WaitedKey].AsBool(), "second: waited")
+		assert.Equal(t, time.Duration(0), fast.EndTime().Sub(fast.StartTime()), "second: span duration")
+		assert.Equal(t, chanpoolotel.DefaultPoolName, attrs(fast)["db.client.connection.pool.name"].AsString(), "default pool name")
+	})
+}
+
+// Without WithEveryAcquire, an acquire that neither waits nor fails costs
+// the Tracer no allocation (and no span).
+func TestTracerFastPathAllocs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, rec, ctx := tracedPool(t)
+		c, err := p.Acquire(ctx) // dials
+		require.NoError(t, err, "Acquire")
+		require.NoError(t, c.Release(), "Release")
+		allocs := testing.AllocsPerRun(100, func() {
+			c, err := p.Acquire(ctx)
+			if err != nil {
+				t.Fatalf("Acquire: got %v, want nil", err)
+			}
+			_ = c.Release()
+		})
+		assert.Zero(t, allocs, "allocations per acquire and release")
+		assert.Len(t, rec.Ended(), 1, "spans ended (the dial's only)")
+	})
+}
