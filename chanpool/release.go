@@ -64,11 +64,10 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 		if !c.state.CompareAndSwap(busy, word(gen, stReleasing)) {
 			return p.notHeld(c, gen, "Release")
 		}
-		if gen&p.holdMask == 0 {
-			p.recordHold(c)
-		}
 		if p.traced {
 			p.traceLeaseEnd(c, false)
+		} else if gen&p.holdMask == 0 {
+			p.recordHold(c)
 		}
 		if err := p.reset(c); err != nil {
 			p.log.Warn("chanpool: reset failed; closing connection", "conn", c.id, "err", err)
@@ -88,11 +87,12 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	}
 	// The connection is idle but not yet in the channel: this goroutine
 	// still owns it.
-	if gen&p.holdMask == 0 && p.cfg.Reset == nil {
-		p.recordHold(c)
-	}
-	if p.traced && p.cfg.Reset == nil {
-		p.traceLeaseEnd(c, false)
+	if p.cfg.Reset == nil {
+		if p.traced {
+			p.traceLeaseEnd(c, false)
+		} else if gen&p.holdMask == 0 {
+			p.recordHold(c)
+		}
 	}
 	if p.cfg.Hooks.OnRelease != nil {
 		p.cfg.Hooks.OnRelease(c.info())

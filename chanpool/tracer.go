@@ -135,11 +135,15 @@ func (p *Pool[T]) acquireTraced(ctx context.Context, try bool) (Conn[T], error) 
 }
 
 // traceLeaseEnd tells Config.Tracer that c's lease, stamped at its start
-// by acquireTraced, ended.
+// by acquireTraced, ended. Its hold time is known anyway, so a traced pool
+// records every released lease in Stats.HoldTime, not one in holdSampling.
 func (p *Pool[T]) traceLeaseEnd(c *conn[T], destroyed bool) {
 	var held time.Duration
 	if at := c.leasedAt.Load(); at != 0 {
 		held = p.heldFor(at)
+		if !destroyed {
+			p.holds.add(held)
+		}
 	}
 	p.cfg.Tracer.LeaseEnd(LeaseEvent{Conn: c.info(), Held: held, Destroyed: destroyed})
 }
