@@ -108,8 +108,8 @@ func TestCompareWithPgxpool(t *testing.T) {
 		}
 	}
 	fmt.Printf("\n8 connections, %d rounds of %v, medians over the rounds (pool order alternating by round)\n\n", rounds, dur)
-	fmt.Println("| case | clients | pool | requests/s | request p50 | p99 | p99.9 | max | acquire wait p50 | p99 | p99.9 | max | errors |")
-	fmt.Println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| case | clients | pool | requests/s | rounds' range | request p50 | p99 | p99.9 | max | acquire wait p50 | p99 | p99.9 | max | errors |")
+	fmt.Println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cases {
 		for _, p := range pools {
 			rs := res[p.name+" "+c.key()]
@@ -117,7 +117,11 @@ func TestCompareWithPgxpool(t *testing.T) {
 			for _, r := range rs {
 				errs += r.errors
 			}
-			fmt.Printf("| %s | %d | %s | %.0f |", c.name, c.clients, p.name, median(rs, func(r round) float64 { return r.rps }))
+			lo, hi := rs[0].rps, rs[0].rps
+			for _, r := range rs {
+				lo, hi = min(lo, r.rps), max(hi, r.rps)
+			}
+			fmt.Printf("| %s | %d | %s | %.0f | %.0f–%.0f |", c.name, c.clients, p.name, median(rs, func(r round) float64 { return r.rps }), lo, hi)
 			for _, f := range []func(round) [4]time.Duration{func(r round) [4]time.Duration { return r.req }, func(r round) [4]time.Duration { return r.acq }} {
 				for q := range 4 {
 					if c.pooled && f(rs[0]) == [4]time.Duration{} {
