@@ -68,7 +68,7 @@ func envInt(name string, def int) int {
 }
 
 // TestCompareWithPgxpool prints the README's table. ROUNDS and ROUND_MS set
-// the length; BENCH_POOL (a pool's name) and BENCH_CASE (a substring of a
+// the length, CONNS each pool's connections (default 8); BENCH_POOL (a pool's name) and BENCH_CASE (a substring of a
 // case's key, e.g. "SELECT 1/clients=8") restrict the run, for profiling one
 // pool on one case.
 func TestCompareWithPgxpool(t *testing.T) {
@@ -77,7 +77,8 @@ func TestCompareWithPgxpool(t *testing.T) {
 	}
 	rounds := envInt("ROUNDS", 5)
 	dur := time.Duration(envInt("ROUND_MS", 1000)) * time.Millisecond
-	cp, pp := bothPools(t, startServer(t))
+	conns := envInt("CONNS", 8)
+	cp, pp := bothPools(t, startServer(t), conns)
 	type named struct {
 		name string
 		l    leaser
@@ -107,7 +108,7 @@ func TestCompareWithPgxpool(t *testing.T) {
 			}
 		}
 	}
-	fmt.Printf("\n8 connections, %d rounds of %v, medians over the rounds (pool order alternating by round)\n\n", rounds, dur)
+	fmt.Printf("\n%d connections, %d rounds of %v, medians over the rounds (pool order alternating by round)\n\n", conns, rounds, dur)
 	fmt.Println("| case | clients | pool | requests/s | rounds' range | request p50 | p99 | p99.9 | max | acquire wait p50 | p99 | p99.9 | max | errors |")
 	fmt.Println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cases {

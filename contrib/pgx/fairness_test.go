@@ -40,11 +40,11 @@ func leaserOf[C interface {
 	}
 }
 
-// bothPools starts a contrib/pgx pool and a pgxpool on s, 8 connections
-// each, closed at the end of the test.
-func bothPools(t *testing.T, s *server) (*pgxpool.Pool, *px.Pool) {
+// bothPools starts a contrib/pgx pool and a pgxpool on s, conns
+// connections each, closed at the end of the test.
+func bothPools(t *testing.T, s *server, conns int) (*pgxpool.Pool, *px.Pool) {
 	t.Helper()
-	settings := "pool_max_conns=8&pool_min_conns=8"
+	settings := fmt.Sprintf("pool_max_conns=%d&pool_min_conns=%d", conns, conns)
 	cp := newPool(t, s, settings, nil)
 	pp, err := px.New(context.Background(), s.connString(settings))
 	require.NoError(t, err)
@@ -141,7 +141,7 @@ func TestSaturationIsFair(t *testing.T) {
 		minShare  = 0.25
 		tailRatio = 10.0
 	)
-	cp, pp := bothPools(t, startServer(t))
+	cp, pp := bothPools(t, startServer(t), 8)
 	got := saturate(leaserOf(cp.Acquire), clients, sql, warm, run)
 	ref := saturate(leaserOf(pp.Acquire), clients, sql, warm, run)
 	t.Logf("contrib/pgx: %v", got)
