@@ -3,6 +3,7 @@ module github.com/chanpool/chanpool/contrib/pgx
 go 1.25.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/chanpool/chanpool v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/stretchr/testify v1.12.1
