@@ -120,6 +120,16 @@ func RegisterMetrics(src StatsSource, mp metric.MeterProvider, opts ...Option) (
 			func(s *chanpool.Stats) int64 { return bit(s.BreakerOpen) }},
 		{counter("chanpool.breaker.trips", "{trip}", "Times the dial breaker opened."),
 			func(s *chanpool.Stats) int64 { return int64(s.BreakerTrips) }},
+		{counter("chanpool.acquires", "{lease}", "Leases granted by Acquire and TryAcquire."),
+			func(s *chanpool.Stats) int64 { return int64(s.Acquired) }},
+		{counter("chanpool.releases", "{lease}", "Leases ended by Conn.Release."),
+			func(s *chanpool.Stats) int64 { return int64(s.Released) }},
+		{counter("chanpool.acquire.canceled", "{request}", "Acquire calls ended by their context while waiting."),
+			func(s *chanpool.Stats) int64 { return int64(s.Canceled) }},
+		{counter("chanpool.acquire.exhausted", "{request}", "Acquire calls turned away with ErrExhausted: MaxWaiting callers were waiting."),
+			func(s *chanpool.Stats) int64 { return int64(s.Exhausted) }},
+		{counter("chanpool.pool.resets", "{reset}", "Pool.Reset calls."),
+			func(s *chanpool.Stats) int64 { return int64(s.Resets) }},
 	}
 	closes := counter("chanpool.connection.closes", "{connection}",
 		"Connections closed, by the reason in chanpool.close.reason.")

@@ -94,6 +94,11 @@ func TestRegisterMetrics(t *testing.T) {
 			{"chanpool.connection.closes", "{connection}", sum(true, closes...)},
 			{"chanpool.breaker.open", "1", sum(false, point(0, withPool))},
 			{"chanpool.breaker.trips", "{trip}", sum(true, point(0, withPool))},
+			{"chanpool.acquires", "{lease}", sum(true, point(3, withPool))},
+			{"chanpool.releases", "{lease}", sum(true, point(1, withPool))},
+			{"chanpool.acquire.canceled", "{request}", sum(true, point(0, withPool))},
+			{"chanpool.acquire.exhausted", "{request}", sum(true, point(0, withPool))},
+			{"chanpool.pool.resets", "{reset}", sum(true, point(0, withPool))},
 		}
 		assert.Len(t, rm.ScopeMetrics[0].Metrics, len(want), "metrics")
 		for _, w := range want {

@@ -2,6 +2,7 @@ package chanpoolotel
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -24,7 +25,34 @@ const (
 	// ConnIDKey is the ID of the connection leased (ConnInfo.ID); absent
 	// when the acquire failed.
 	ConnIDKey = attribute.Key("chanpool.connection.id")
+	// ErrorTypeKey is the semantic conventions' error.type on a failed
+	// acquire: the chanpool sentinel or context error it wraps, by its Go
+	// name (ErrAcquireTimeout, context.Canceled, ...), or _OTHER.
+	ErrorTypeKey = attribute.Key("error.type")
 )
+
+// errorType is the error.type of an acquire that failed with err: few
+// values, so that it can be grouped on.
+func errorType(err error) string {
+	for _, k := range []struct {
+		err  error
+		name string
+	}{
+		{chanpool.ErrAcquireTimeout, "ErrAcquireTimeout"},
+		{chanpool.ErrExhausted, "ErrExhausted"},
+		{chanpool.ErrBreakerOpen, "ErrBreakerOpen"}, // before ErrDial, which it wraps
+		{chanpool.ErrDial, "ErrDial"},
+		{chanpool.ErrClosed, "ErrClosed"},
+		{chanpool.ErrNoIdle, "ErrNoIdle"},
+		{context.Canceled, "context.Canceled"},
+		{context.DeadlineExceeded, "context.DeadlineExceeded"},
+	} {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	return "_OTHER"
+}
 
 // Tracer is a chanpool.Tracer that opens a span named SpanName for every
 // acquire that waited or failed, as a child of the span in the caller's
@@ -91,6 +119,7 @@ func (t *Tracer) AcquireEnd(ctx context.Context, e chanpool.AcquireEvent) {
 		trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(attrs...))
 	if e.Err != nil {
+		span.SetAttributes(ErrorTypeKey.String(errorType(e.Err)))
 		span.RecordError(e.Err, trace.WithTimestamp(end))
 		span.SetStatus(codes.Error, e.Err.Error())
 	}

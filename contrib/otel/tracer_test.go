@@ -79,6 +79,8 @@ func TestTracer(t *testing.T) {
 		failed := spans[1]
 		assert.Equal(t, 10*time.Millisecond, failed.EndTime().Sub(failed.StartTime()), "timed out: span duration")
 		assert.NotContains(t, attrs(failed), chanpoolotel.ConnIDKey, "timed out: connection id")
+		assert.Equal(t, "ErrAcquireTimeout", attrs(failed)[chanpoolotel.ErrorTypeKey].AsString(), "timed out: error.type")
+		assert.NotContains(t, attrs(dialed), chanpoolotel.ErrorTypeKey, "dialed: error.type")
 		assert.Equal(t, codes.Error, failed.Status().Code, "timed out: status")
 		assert.Equal(t, chanpool.ErrAcquireTimeout.Error(), failed.Status().Description, "timed out: status description")
 		require.Len(t, failed.Events(), 1, "timed out: events")
