@@ -2,7 +2,6 @@ package chanpool_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -185,23 +184,6 @@ func roundTripBy(c net.Conn, n uint64, deadline time.Time) error {
 		return err
 	}
 	return exchange(c, n)
-}
-
-// exchange sends n to the echo server on c and checks the reply, under
-// whatever deadline c has.
-func exchange(c net.Conn, n uint64) error {
-	var req, resp [frameSize]byte
-	binary.BigEndian.PutUint64(req[:], n)
-	if _, err := c.Write(req[:]); err != nil {
-		return err
-	}
-	if _, err := io.ReadFull(c, resp[:]); err != nil {
-		return err
-	}
-	if resp != req {
-		return fmt.Errorf("reply %x to request %x: protocol desync", resp, req)
-	}
-	return nil
 }
 
 // checkFrame marks the requests sent by health checks, so that they never

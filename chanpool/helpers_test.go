@@ -288,7 +288,11 @@ func checkStats(t *testing.T, s chanpool.Stats) {
 
 // sumClosed is the number of connections closed, for every reason.
 func sumClosed(c chanpool.CloseCounts) uint64 {
-	return c.Idle + c.Lifetime + c.Health + c.Reset + c.Destroy + c.PoolClosed + c.Leaked + c.Resize + c.PoolReset + c.Keepalive
+	var n uint64
+	for _, r := range chanpool.CloseReasons() {
+		n += c.Of(r)
+	}
+	return n
 }
 
 // captureLogs sets cfg.Logger to a text logger writing to the buffer it
@@ -571,6 +575,12 @@ func roundTrip(c net.Conn, n uint64) error {
 	if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
 		return err
 	}
+	return exchange(c, n)
+}
+
+// exchange sends n to the echo server on c and checks the reply, under
+// whatever deadline c has.
+func exchange(c net.Conn, n uint64) error {
 	var req, resp [frameSize]byte
 	binary.BigEndian.PutUint64(req[:], n)
 	if _, err := c.Write(req[:]); err != nil {

@@ -52,31 +52,11 @@ func (p *Pool[T]) keepalive() {
 	if !due {
 		return
 	}
-	var keep []*token[T]
-	for n := len(p.idle); n > 0; n-- {
-		var t *token[T]
-		select {
-		case t = <-p.idle:
-		default:
-			n = 1 // empty: end the loop
-			continue
+	p.sweep(func(t *token[T], s uint64) bool {
+		if !p.keepaliveDue(t.c, now) {
+			return true
 		}
-		if t == nil {
-			defer p.signaled() // after the loop, which would meet it again
-			continue
-		}
-		c := t.c
-		s := c.state.Load()
-		switch {
-		case stOf(s) != stIdle:
-			// Closed by a forced Close.
-		case p.keepaliveDue(c, now):
-			p.startCheck(context.Background(), t, s, nil, true)
-		default:
-			keep = append(keep, t)
-		}
-	}
-	for _, t := range keep {
-		p.put(t)
-	}
+		p.startCheck(context.Background(), t, s, nil, true)
+		return false
+	})
 }

@@ -155,6 +155,34 @@ func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
 	return ErrNotHeld
 }
 
+// sweep takes every connection off the idle list and calls f on each one
+// still idle (s is its state word), which owns it meanwhile: f returns true
+// to keep it, and the kept ones go back in their order once all are taken.
+// The wake-up signal, if met, is passed on after the sweep, which would
+// otherwise meet it again. Connections a forced Close took are dropped.
+func (p *Pool[T]) sweep(f func(t *token[T], s uint64) (keep bool)) {
+	var keep []*token[T]
+	for n := len(p.idle); n > 0; n-- {
+		var t *token[T]
+		select {
+		case t = <-p.idle:
+		default:
+			n = 1 // empty: end the loop
+			continue
+		}
+		if t == nil {
+			defer p.signaled()
+			continue
+		}
+		if s := t.c.state.Load(); stOf(s) == stIdle && f(t, s) {
+			keep = append(keep, t)
+		}
+	}
+	for _, t := range keep {
+		p.put(t)
+	}
+}
+
 // put hands an idle connection the caller owns to the longest waiter, or to
 // the idle list if nobody waits.
 //

@@ -96,35 +96,15 @@ func (p *Pool[T]) SetMaxConns(n int) error {
 // sweepIdle takes every connection off the idle list, closes those that
 // mustClose says must go, and puts the others back, in their order.
 func (p *Pool[T]) sweepIdle() {
-	var keep []*token[T]
-	for n := len(p.idle); n > 0; n-- {
-		var t *token[T]
-		select {
-		case t = <-p.idle:
-		default:
-			n = 1 // empty: end the loop
-			continue
-		}
-		if t == nil {
-			defer p.signaled() // after the loop, which would meet it again
-			continue
-		}
-		c := t.c
-		s := c.state.Load()
-		if stOf(s) != stIdle {
-			continue // closed by a forced Close
-		}
-		if c.doomed.Load() {
-			if r, ok := p.mustClose(c); ok {
-				p.kill(c, s, r)
-				continue
+	p.sweep(func(t *token[T], s uint64) bool {
+		if t.c.doomed.Load() {
+			if r, ok := p.mustClose(t.c); ok {
+				p.kill(t.c, s, r)
+				return false
 			}
 		}
-		keep = append(keep, t)
-	}
-	for _, t := range keep {
-		p.put(t)
-	}
+		return true
+	})
 }
 
 // payOwed takes one unit off what a shrink is owed, reporting false if

@@ -94,6 +94,44 @@ type CloseCounts struct {
 	Keepalive uint64
 }
 
+// CloseReasons returns every CloseReason, in order: for exporting
+// CloseCounts by reason (see CloseCounts.Of).
+func CloseReasons() []CloseReason {
+	rs := make([]CloseReason, numReasons)
+	for i := range rs {
+		rs[i] = CloseReason(i)
+	}
+	return rs
+}
+
+// Of returns the count for reason r, and 0 for a value that is no
+// CloseReason.
+func (c CloseCounts) Of(r CloseReason) uint64 {
+	switch r {
+	case ReasonIdle:
+		return c.Idle
+	case ReasonLifetime:
+		return c.Lifetime
+	case ReasonHealth:
+		return c.Health
+	case ReasonReset:
+		return c.Reset
+	case ReasonDestroy:
+		return c.Destroy
+	case ReasonPoolClosed:
+		return c.PoolClosed
+	case ReasonLeaked:
+		return c.Leaked
+	case ReasonResize:
+		return c.Resize
+	case ReasonPoolReset:
+		return c.PoolReset
+	case ReasonKeepalive:
+		return c.Keepalive
+	}
+	return 0
+}
+
 // Stats returns a snapshot of the pool's statistics. It reads atomics only:
 // it never blocks and never slows acquirers. It allocates a sample buffer.
 func (p *Pool[T]) Stats() Stats {

@@ -2,6 +2,7 @@ package chanpool_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -120,4 +121,16 @@ func TestStatsDoNotAllocateOnHotPath(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs, "acquire+release from the idle list allocates nothing")
+}
+
+func TestCloseCountsOfEveryReason(t *testing.T) {
+	c := chanpool.CloseCounts{Idle: 1, Lifetime: 2, Health: 3, Reset: 4, Destroy: 5, PoolClosed: 6, Leaked: 7,
+		Resize: 8, PoolReset: 9, Keepalive: 10}
+	rs := chanpool.CloseReasons()
+	require.Len(t, rs, reflect.TypeOf(c).NumField(), "one reason per field")
+	for i, r := range rs {
+		assert.Equal(t, uint64(i+1), c.Of(r), "%v", r)
+		assert.NotEqual(t, "unknown", r.String())
+	}
+	assert.Zero(t, c.Of(chanpool.CloseReason(len(rs))), "not a reason")
 }

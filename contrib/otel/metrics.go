@@ -11,6 +11,9 @@ import (
 	"github.com/chanpool/chanpool/chanpool"
 )
 
+// closeReasons is every chanpool.CloseReason, in order, for one series each.
+var closeReasons = chanpool.CloseReasons()
+
 // ScopeName is the instrumentation scope of the meter, the Producer's
 // metrics and the tracer.
 const ScopeName = "github.com/chanpool/chanpool/contrib/otel"
@@ -27,24 +30,6 @@ type StatsSource interface {
 // CloseReasonKey is the attribute of chanpool.connection.closes that says
 // why connections were closed; its values are chanpool.CloseReason's String.
 const CloseReasonKey = attribute.Key("chanpool.close.reason")
-
-// closeReasons maps each chanpool.CloseReason to its field of
-// chanpool.CloseCounts.
-var closeReasons = []struct {
-	reason chanpool.CloseReason
-	count  func(*chanpool.CloseCounts) uint64
-}{
-	{chanpool.ReasonIdle, func(c *chanpool.CloseCounts) uint64 { return c.Idle }},
-	{chanpool.ReasonLifetime, func(c *chanpool.CloseCounts) uint64 { return c.Lifetime }},
-	{chanpool.ReasonHealth, func(c *chanpool.CloseCounts) uint64 { return c.Health }},
-	{chanpool.ReasonReset, func(c *chanpool.CloseCounts) uint64 { return c.Reset }},
-	{chanpool.ReasonDestroy, func(c *chanpool.CloseCounts) uint64 { return c.Destroy }},
-	{chanpool.ReasonPoolClosed, func(c *chanpool.CloseCounts) uint64 { return c.PoolClosed }},
-	{chanpool.ReasonLeaked, func(c *chanpool.CloseCounts) uint64 { return c.Leaked }},
-	{chanpool.ReasonResize, func(c *chanpool.CloseCounts) uint64 { return c.Resize }},
-	{chanpool.ReasonPoolReset, func(c *chanpool.CloseCounts) uint64 { return c.PoolReset }},
-	{chanpool.ReasonKeepalive, func(c *chanpool.CloseCounts) uint64 { return c.Keepalive }},
-}
 
 // gauge is an asynchronous instrument observed with one number from Stats.
 type gauge struct {
@@ -135,7 +120,7 @@ func RegisterMetrics(src StatsSource, mp metric.MeterProvider, opts ...Option) (
 		"Connections closed, by the reason in chanpool.close.reason.")
 	withReason := make([]metric.ObserveOption, len(closeReasons))
 	for i, r := range closeReasons {
-		withReason[i] = metric.WithAttributeSet(attribute.NewSet(pool, CloseReasonKey.String(r.reason.String())))
+		withReason[i] = metric.WithAttributeSet(attribute.NewSet(pool, CloseReasonKey.String(r.String())))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -153,7 +138,7 @@ func RegisterMetrics(src StatsSource, mp metric.MeterProvider, opts ...Option) (
 			ob.ObserveInt64(g.inst, g.get(&s), withPool)
 		}
 		for i, r := range closeReasons {
-			ob.ObserveInt64(closes, int64(r.count(&s.Closed)), withReason[i])
+			ob.ObserveInt64(closes, int64(s.Closed.Of(r)), withReason[i])
 		}
 		return nil
 	}, insts...)

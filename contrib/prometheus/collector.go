@@ -9,6 +9,9 @@ import (
 	"github.com/chanpool/chanpool/chanpool"
 )
 
+// closeReasons is every chanpool.CloseReason, in order, for one series each.
+var closeReasons = chanpool.CloseReasons()
+
 // StatsSource is what a Collector reads. Every *chanpool.Pool[T] satisfies
 // it, whatever its T.
 type StatsSource interface {
@@ -46,24 +49,6 @@ type latency struct {
 	histogram *prometheus.Desc // histogram
 	recent    *prometheus.Desc // gauge, label q
 	get       func(*chanpool.Stats) *chanpool.Latency
-}
-
-// closeReasons maps each chanpool.CloseReason to its field of
-// chanpool.CloseCounts. The label value is the reason's String.
-var closeReasons = []struct {
-	reason chanpool.CloseReason
-	count  func(*chanpool.CloseCounts) uint64
-}{
-	{chanpool.ReasonIdle, func(c *chanpool.CloseCounts) uint64 { return c.Idle }},
-	{chanpool.ReasonLifetime, func(c *chanpool.CloseCounts) uint64 { return c.Lifetime }},
-	{chanpool.ReasonHealth, func(c *chanpool.CloseCounts) uint64 { return c.Health }},
-	{chanpool.ReasonReset, func(c *chanpool.CloseCounts) uint64 { return c.Reset }},
-	{chanpool.ReasonDestroy, func(c *chanpool.CloseCounts) uint64 { return c.Destroy }},
-	{chanpool.ReasonPoolClosed, func(c *chanpool.CloseCounts) uint64 { return c.PoolClosed }},
-	{chanpool.ReasonLeaked, func(c *chanpool.CloseCounts) uint64 { return c.Leaked }},
-	{chanpool.ReasonResize, func(c *chanpool.CloseCounts) uint64 { return c.Resize }},
-	{chanpool.ReasonPoolReset, func(c *chanpool.CloseCounts) uint64 { return c.PoolReset }},
-	{chanpool.ReasonKeepalive, func(c *chanpool.CloseCounts) uint64 { return c.Keepalive }},
 }
 
 // quantiles are the values of the q label and the Latency field each one
@@ -209,7 +194,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- metric(v.desc, v.typ, v.get(&s))
 	}
 	for _, r := range closeReasons {
-		ch <- metric(c.closed, prometheus.CounterValue, float64(r.count(&s.Closed)), r.reason.String())
+		ch <- metric(c.closed, prometheus.CounterValue, float64(s.Closed.Of(r)), r.String())
 	}
 	for _, l := range c.latencies {
 		lt := l.get(&s)
