@@ -3,6 +3,7 @@ package chanpool
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // Shutdown: Pool.Close, and closing what is idle or still out.
@@ -65,16 +66,25 @@ func (p *Pool[T]) stillRunning(ctx context.Context, busy int, closes int64) erro
 // Once every connection is closed only a Dial or HealthCheck that ignores
 // its context can keep one running; the error then says so.
 func (p *Pool[T]) waitGoroutines(ctx context.Context) error {
+	if waitFor(ctx, &p.wg) {
+		return nil
+	}
+	return p.stillRunning(ctx, 0, p.closes.Load())
+}
+
+// waitFor waits for wg, or for ctx, reporting whether wg was done first.
+// When ctx wins, the goroutine that waits for wg runs on until it is done.
+func waitFor(ctx context.Context, wg *sync.WaitGroup) bool {
 	done := make(chan struct{})
 	go func() {
-		p.wg.Wait()
+		wg.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-		return nil
+		return true
 	case <-ctx.Done():
-		return p.stillRunning(ctx, 0, p.closes.Load())
+		return false
 	}
 }
 

@@ -21,8 +21,9 @@ type conn[T any] struct {
 	// to a lowered MaxConns (doom).
 	doomed     atomicBool
 	doomReason atomicUint32
-	shed       bool // closing as surplus to a shrink (mustClose); read by retire's goroutine
-	replace    bool // failed a keepalive: dial a replacement once closed (runCheck)
+	shed       bool       // closing as surplus to a shrink (mustClose); read by retire's goroutine
+	groupShed  atomicBool // closing to make room under a Group's cap (mustClose); read by retire's goroutine
+	replace    bool       // failed a keepalive: dial a replacement once closed (runCheck)
 	// pinged is when the connection last passed a keepalive (Unix
 	// nanoseconds, coarse clock), and keepJitter how much sooner than
 	// KeepaliveInterval its pings are due, drawn once at dial.

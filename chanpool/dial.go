@@ -134,6 +134,8 @@ func (p *Pool[T]) dial(req *dialReq[T]) {
 	}
 	if p.epoch.Load() != epoch {
 		c.doom(ReasonPoolReset) // dialed before a Reset: it may point at the old place
+	} else if p.share != nil && p.share.queued.Load() > 0 {
+		c.doom(ReasonGroupCap) // other keys wait for the cap (groupcap.go)
 	}
 	p.dialing.Add(-1)
 	p.st.created.Add(1)

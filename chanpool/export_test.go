@@ -21,3 +21,8 @@ const (
 // SignalOut reports whether the wake-up signal is in the idle list (or on
 // its way through it).
 func SignalOut[T any](p *Pool[T]) bool { return p.signal.Load() }
+
+// NewGroupWithClock is NewGroup on the given clock, for tests.
+func NewGroupWithClock[K comparable, T any](cfg GroupConfig[K, T], c clock.Clock) (*Group[K, T], error) {
+	return newGroup(cfg, c)
+}

@@ -24,7 +24,10 @@ func (p *Pool[T]) lease(ctx context.Context, t *token[T], fresh bool, chk **dial
 	}
 	// HealthCheckAfter None: every acquire, but the first since the dial.
 	due := p.set.healthAfter <= 0 && genOf(s) != 0
-	if c.doomed.Load() {
+	// A connection marked to make room under a Group's cap is leased, mark
+	// and all: it closes when it goes idle again (requeue), not under a
+	// caller it may have been dialed for (see groupcap.go).
+	if c.doomed.Load() && c.doomReason.Load() != uint32(ReasonGroupCap)+1 {
 		r, ok := p.mustClose(c)
 		if ok {
 			p.kill(c, s, r)

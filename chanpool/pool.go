@@ -136,6 +136,19 @@ type Pool[T any] struct {
 	nextID atomicUint64
 	timers sync.Pool // clock.Timer values reused by waiting callers
 
+	// share is the cap of the Group the pool belongs to (groupcap.go), nil
+	// for a pool of its own; queued counts its entries in the group's
+	// queue, guarded by share.mu.
+	share  *share[T]
+	queued int64
+	// groupShedding counts its connections closing to make room under
+	// the cap (share.claim) whose units are not back yet; guarded by
+	// share.mu.
+	groupShedding int64
+	// keyIdle is set when the pool's Group removed it for being unused: a
+	// caller that meets it closed asks the group for the key's pool again.
+	keyIdle atomicBool
+
 	lastDialErr atomic.Error
 	st          counters
 	waits       *recorder // acquires that waited
@@ -152,6 +165,11 @@ func New[T any](cfg Config[T]) (*Pool[T], error) {
 }
 
 func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
+	return newPoolIn(cfg, clk, nil)
+}
+
+// newPoolIn is newPool for a pool under a Group's cap sh (nil: none).
+func newPoolIn[T any](cfg Config[T], clk clock.Clock, sh *share[T]) (*Pool[T], error) {
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
@@ -173,6 +191,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		holds:    newRecorder(),
 		dials:    newRecorder(),
 		holdMask: holdSampling - 1,
+		share:    sh,
 	}
 	p.traced = cfg.Tracer != nil
 	p.offFast.Store(p.traced)

@@ -21,11 +21,11 @@ import (
 const reasonCheckDue = numReasons
 
 // doom marks c to be closed by the next goroutine that holds it idle, for
-// reason r. A lifetime or a Reset outranks a shrink or a due check: the
-// first of those stays. The marks of a shrink and of a due check are
+// reason r. A lifetime or a Reset outranks a shrink, a due check or a
+// Group's need for room: the first of those stays. Those three marks are
 // provisional (see mustClose).
 func (c *conn[T]) doom(r CloseReason) {
-	if r == ReasonResize || r == reasonCheckDue {
+	if r == ReasonResize || r == reasonCheckDue || r == ReasonGroupCap {
 		c.doomReason.CompareAndSwap(0, uint32(r)+1)
 	} else {
 		c.doomReason.Store(uint32(r) + 1)
@@ -37,7 +37,9 @@ func (c *conn[T]) doom(r CloseReason) {
 // connection doomed only by a shrink of MaxConns that has drained since
 // (nothing owed) is not: its mark is lifted, and it is reused. Nor is one
 // marked due a health check: its mark is lifted, and mustClose returns
-// reasonCheckDue and false, for lease to start the check.
+// reasonCheckDue and false, for lease to start the check. Nor is one
+// marked to make room under a Group's cap once the group needs no more
+// room (share.claim).
 func (p *Pool[T]) mustClose(c *conn[T]) (CloseReason, bool) {
 	r := c.doomReason.Load()
 	if r == uint32(reasonCheckDue)+1 {
@@ -63,6 +65,17 @@ func (p *Pool[T]) mustClose(c *conn[T]) (CloseReason, bool) {
 				return ReasonResize, true
 			}
 		}
+	}
+	if r == uint32(ReasonGroupCap)+1 {
+		// Close it only while the group still needs the room.
+		if p.share != nil && p.share.claim(p) {
+			c.groupShed.Store(true)
+			return ReasonGroupCap, true
+		}
+		if c.doomReason.CompareAndSwap(r, 0) {
+			c.doomed.Store(false)
+		}
+		return 0, false
 	}
 	if r == 0 {
 		return ReasonLifetime, true // doomed.Store raced ahead of the reason
@@ -106,7 +119,7 @@ func (p *Pool[T]) retire(c *conn[T], reason CloseReason) {
 		if c.shed {
 			p.shedding.Add(-1)
 		}
-		p.freeSlot()
+		p.freeSlotOf(c)
 		if c.replace && !p.closed.Load() && p.trySlot() {
 			p.startDial(nil) // a keepalive failed: keep the pool's size
 		}
@@ -150,6 +163,7 @@ const (
 	ReasonResize                        // surplus to a lowered MaxConns (Pool.SetMaxConns)
 	ReasonPoolReset                     // dialed before Pool.Reset
 	ReasonKeepalive                     // failed a keepalive ping while idle
+	ReasonGroupCap                      // closed to make room for another key under a Group's MaxConns
 	numReasons
 )
 
@@ -175,6 +189,8 @@ func (r CloseReason) String() string {
 		return "pool_reset"
 	case ReasonKeepalive:
 		return "keepalive"
+	case ReasonGroupCap:
+		return "group_cap"
 	}
 	return "unknown"
 }

@@ -20,8 +20,15 @@ package chanpool
 // callers of a full pool off the semaphore's mutex; open never exceeds the
 // units held (it rises after TryAcquire and falls before Release), so it
 // turns away only callers the semaphore would turn away too.
+//
+// A pool of a Group also needs a unit of the group's cap (share.take); one
+// that fails there gives its own unit back.
 func (p *Pool[T]) trySlot() bool {
 	if p.open.Load() >= p.maxConns.Load() || !p.slots.TryAcquire(1) {
+		return false
+	}
+	if p.share != nil && !p.share.take(p) {
+		p.slots.Release(1)
 		return false
 	}
 	p.open.Add(1)
@@ -35,13 +42,28 @@ func (p *Pool[T]) freeSlot() {
 	p.refill()
 }
 
+// freeSlotOf is freeSlot for a connection that retire has closed: one that
+// closed to make room under a Group's cap hands its group unit on as
+// such (share.release).
+func (p *Pool[T]) freeSlotOf(c *conn[T]) {
+	p.dropUnit(c.groupShed.Load())
+	p.refill()
+}
+
 // dropSlot gives a unit back without dialing again (after a failed dial,
 // whose retry is paced by backoff instead): to the pool, if a shrink of
 // MaxConns is owed units (resize.go), else to the semaphore.
-func (p *Pool[T]) dropSlot() {
+func (p *Pool[T]) dropSlot() { p.dropUnit(false) }
+
+// dropUnit is dropSlot; shed says the connection closed to make room under
+// a Group's cap.
+func (p *Pool[T]) dropUnit(shed bool) {
 	p.open.Add(-1)
 	if p.owed.Load() == 0 || !p.payOwed() {
 		p.slots.Release(1)
+	}
+	if p.share != nil {
+		p.share.release(p, shed)
 	}
 	if p.closed.Load() {
 		select {

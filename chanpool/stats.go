@@ -92,6 +92,9 @@ type CloseCounts struct {
 	Resize, PoolReset uint64
 	// Keepalive counts idle connections that failed a keepalive ping.
 	Keepalive uint64
+	// GroupCap counts connections closed to make room for another key
+	// under a Group's cap.
+	GroupCap uint64
 }
 
 // CloseReasons returns every CloseReason, in order: for exporting
@@ -128,6 +131,8 @@ func (c CloseCounts) Of(r CloseReason) uint64 {
 		return c.PoolReset
 	case ReasonKeepalive:
 		return c.Keepalive
+	case ReasonGroupCap:
+		return c.GroupCap
 	}
 	return 0
 }
@@ -176,6 +181,7 @@ func (p *Pool[T]) Stats() Stats {
 		Resize:     p.st.closedBy[ReasonResize].Load(),
 		PoolReset:  p.st.closedBy[ReasonPoolReset].Load(),
 		Keepalive:  p.st.closedBy[ReasonKeepalive].Load(),
+		GroupCap:   p.st.closedBy[ReasonGroupCap].Load(),
 	}
 	s.Timeouts = p.st.timeouts.Load()
 	s.Canceled = p.st.canceled.Load()
