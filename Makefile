@@ -4,7 +4,7 @@
 GO ?= go
 # Every Go module of the repository: test, lint and tidy-check loop over this list, and .ci/run reads it
 # (make print-modules). A new module (contrib/pgx, ...) joins by being added here, nowhere else.
-MODULES ?= . contrib/prometheus contrib/otel contrib/pgx benchmarks
+MODULES ?= . contrib/prometheus contrib/otel contrib/pgx contrib/mcp benchmarks
 # staticcheck 2026.1 (v0.7.0): builds with go 1.25 and 1.26 and understands Go 1.26 code. Pinned here only:
 # the sub-Makefiles delegate to this one.
 STATICCHECK_VERSION ?= v0.7.0

@@ -1,0 +1,5 @@
+package mcppool_test
+
+import "github.com/modelcontextprotocol/go-sdk/mcp"
+
+var mcpErrConnectionClosed = mcp.ErrConnectionClosed
