@@ -3,6 +3,7 @@ package mcppool
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -110,12 +111,21 @@ func (p *Pool) Call(ctx context.Context, fn func(ctx context.Context, cs *mcp.Cl
 
 // CallTool calls a tool on a pooled session (see Call). A tool's own
 // failure is a result with IsError set and a nil error; the session is kept.
+// params is not modified (the SDK's CallTool adds the protocol's _meta fields
+// to the params it is given on a 2026-07-28 session, which would then travel
+// with the same params to a server that rejects them), so one params value
+// may serve any number of calls, to any pool.
 func (p *Pool) CallTool(ctx context.Context, params *mcp.CallToolParams) (*mcp.CallToolResult, error) {
 	return callTool(ctx, params, p.Call)
 }
 
 func callTool(ctx context.Context, params *mcp.CallToolParams, call func(context.Context, func(context.Context, *mcp.ClientSession) error) error) (*mcp.CallToolResult, error) {
 	var res *mcp.CallToolResult
+	if params != nil {
+		own := *params
+		own.Meta = maps.Clone(params.Meta)
+		params = &own
+	}
 	err := call(ctx, func(ctx context.Context, cs *mcp.ClientSession) error {
 		var err error
 		res, err = cs.CallTool(ctx, params)
