@@ -328,3 +328,31 @@ func httpPool(t *testing.T, s *httpServer, opts mcppool.Options) *mcppool.Pool {
 	t.Cleanup(func() { closePool(t, p) })
 	return p
 }
+
+// killMidCall starts a long call through p, runs kill once the call is in
+// the server, and returns the call's error, which must be fatal and must
+// have destroyed the session.
+func killMidCall(t *testing.T, p *mcppool.Pool, kill func()) error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.CallTool(context.Background(), sleepArgs(time.Minute))
+		errc <- err
+	}()
+	waitStats(t, p, "one session busy", func(s chanpool.Stats) bool { return s.Busy == 1 })
+	// The request must be in the server before the kill for the call to see
+	// the stream end under it; a kill before it reached the server would
+	// fail the call too, on the write, as ErrConnectionClosed.
+	time.Sleep(200 * time.Millisecond)
+	kill()
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(eventually):
+		t.Fatal("the call in flight did not fail after its server was killed")
+	}
+	require.Error(t, err)
+	assert.True(t, mcppool.IsFatal(err), "IsFatal(%v)", err)
+	assert.Equal(t, uint64(1), p.Stats().DestroyedBusy)
+	return err
+}

@@ -77,23 +77,7 @@ func TestStreamableKilledMidCall(t *testing.T) {
 	s := startHTTP(t)
 	p := httpPool(t, s, mcppool.Options{Pool: chanpool.Config[*mcppool.Session]{MaxConns: 1}})
 	echo(t, p, "first")
-	errc := make(chan error, 1)
-	go func() {
-		_, err := p.CallTool(context.Background(), sleepArgs(time.Minute))
-		errc <- err
-	}()
-	waitStats(t, p, "one session busy", func(s chanpool.Stats) bool { return s.Busy == 1 })
-	time.Sleep(200 * time.Millisecond) // let the request reach the server
-	s.kill()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(eventually):
-		t.Fatal("the call in flight did not fail after its server was killed")
-	}
-	require.Error(t, err)
-	assert.True(t, mcppool.IsFatal(err), "IsFatal(%v)", err)
-	assert.Equal(t, uint64(1), p.Stats().DestroyedBusy)
+	killMidCall(t, p, s.kill)
 	s.start()
 	echo(t, p, "back")
 	assert.Equal(t, uint64(2), p.Stats().Created)

@@ -1,5 +1,0 @@
-package mcppool_test
-
-import "github.com/modelcontextprotocol/go-sdk/mcp"
-
-var mcpErrConnectionClosed = mcp.ErrConnectionClosed
