@@ -3,6 +3,7 @@ package mcppool_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"syscall"
 	"testing"
@@ -191,4 +192,16 @@ func TestIsFatalStreamable(t *testing.T) {
 		assert.False(t, mcppool.IsFatal(err))
 		assert.Equal(t, "kept", got)
 	})
+}
+
+// A fatal sentinel decides even when the same error also carries a JSON-RPC
+// error, as the SDK's HTTP errors do ("%w: %w", the response's error and
+// "rejected by transport"): the sentinels are checked first.
+func TestIsFatalSentinelsWinOverJSONRPCErrors(t *testing.T) {
+	answered := &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal"}
+	for _, sentinel := range []error{mcppool.ErrCallTimeout, mcp.ErrConnectionClosed, mcp.ErrSessionMissing, io.EOF, io.ErrUnexpectedEOF} {
+		err := fmt.Errorf("calling %q: %w: %w", "tools/call", answered, sentinel)
+		assert.True(t, mcppool.IsFatal(err), "IsFatal(%v)", err)
+	}
+	assert.False(t, mcppool.IsFatal(fmt.Errorf("calling: %w", answered)))
 }

@@ -96,8 +96,12 @@ func TestStreamableStoppedServer(t *testing.T) {
 	echo(t, p, "first")
 	signal(t, s.pid(), syscall.SIGSTOP)
 	waitState(t, s.pid(), "T")
+	// The caller's own bound is far above CallTimeout: the call must fail
+	// on the pool's timeout, not on this one.
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout+5*time.Second)
+	defer cancel()
 	start := time.Now()
-	_, err := p.CallTool(context.Background(), echoArgs("stopped"))
+	_, err := p.CallTool(ctx, echoArgs("stopped"))
 	took := time.Since(start)
 	require.ErrorIs(t, err, mcppool.ErrCallTimeout)
 	assert.Less(t, took, callTimeout+3*time.Second, "the call outlived its timeout by far")

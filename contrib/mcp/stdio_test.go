@@ -113,8 +113,12 @@ func TestStdioStoppedServer(t *testing.T) {
 	stopped := serverPID(t, p)
 	signal(t, stopped, syscall.SIGSTOP)
 	waitState(t, stopped, "T")
+	// The caller's own bound is far above CallTimeout: the call must fail
+	// on the pool's timeout, not on this one.
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout+5*time.Second)
+	defer cancel()
 	start := time.Now()
-	_, err := p.CallTool(context.Background(), echoArgs("hello"))
+	_, err := p.CallTool(ctx, echoArgs("hello"))
 	took := time.Since(start)
 	require.ErrorIs(t, err, mcppool.ErrCallTimeout)
 	assert.True(t, mcppool.IsFatal(err))
