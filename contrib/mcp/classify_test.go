@@ -36,11 +36,11 @@ func outcome(t *testing.T, p *mcppool.Pool, before chanpool.Stats) string {
 
 // call runs fn through p.Call and returns its error and what became of the
 // session.
-func call(t *testing.T, p *mcppool.Pool, ctx context.Context, fn func(context.Context, *mcp.ClientSession) error) (error, string) {
+func call(t *testing.T, p *mcppool.Pool, ctx context.Context, fn func(context.Context, *mcp.ClientSession) error) (string, error) {
 	t.Helper()
 	before := p.Stats()
 	err := p.Call(ctx, fn)
-	return err, outcome(t, p, before)
+	return outcome(t, p, before), err
 }
 
 // Every branch of IsFatal, each produced by a real server, and what Call does
@@ -59,14 +59,14 @@ func TestIsFatalStdio(t *testing.T) {
 
 	t.Run("tool failure is a result, kept", func(t *testing.T) {
 		var res *mcp.CallToolResult
-		err, got := call(t, p, context.Background(), toolCall(&mcp.CallToolParams{Name: mcpserver.ToolFail}, &res))
+		got, err := call(t, p, context.Background(), toolCall(&mcp.CallToolParams{Name: mcpserver.ToolFail}, &res))
 		require.NoError(t, err)
 		assert.True(t, res.IsError)
 		assert.False(t, mcppool.IsFatal(err))
 		assert.Equal(t, "kept", got)
 	})
 	t.Run("JSON-RPC error from the server, kept", func(t *testing.T) {
-		err, got := call(t, p, context.Background(), toolCall(&mcp.CallToolParams{Name: "no-such-tool"}, nil))
+		got, err := call(t, p, context.Background(), toolCall(&mcp.CallToolParams{Name: "no-such-tool"}, nil))
 		var we *jsonrpc.Error
 		require.ErrorAs(t, err, &we)
 		assert.Equal(t, int64(jsonrpc.CodeInvalidParams), we.Code)
@@ -77,7 +77,7 @@ func TestIsFatalStdio(t *testing.T) {
 		pid := serverPID(t, p)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		err, got := call(t, p, ctx, toolCall(sleepArgs(time.Minute), nil))
+		got, err := call(t, p, ctx, toolCall(sleepArgs(time.Minute), nil))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.NotErrorIs(t, err, mcppool.ErrCallTimeout)
 		assert.False(t, mcppool.IsFatal(err))
@@ -85,7 +85,7 @@ func TestIsFatalStdio(t *testing.T) {
 		assert.Equal(t, pid, serverPID(t, p), "the same session serves the next call")
 	})
 	t.Run("connection closed after the server exited, destroyed", func(t *testing.T) {
-		err, got := call(t, p, context.Background(), func(ctx context.Context, cs *mcp.ClientSession) error {
+		got, err := call(t, p, context.Background(), func(ctx context.Context, cs *mcp.ClientSession) error {
 			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: mcpserver.ToolPID})
 			require.NoError(t, err)
 			require.NotEmpty(t, res.Content)
@@ -97,7 +97,7 @@ func TestIsFatalStdio(t *testing.T) {
 		assert.Equal(t, "destroyed", got)
 	})
 	t.Run("bare EOF mid-call, destroyed", func(t *testing.T) {
-		err, got := call(t, p, context.Background(), func(ctx context.Context, cs *mcp.ClientSession) error {
+		got, err := call(t, p, context.Background(), func(ctx context.Context, cs *mcp.ClientSession) error {
 			pid := current(cmds)
 			go func() {
 				time.Sleep(200 * time.Millisecond) // let the request reach the server
@@ -112,21 +112,21 @@ func TestIsFatalStdio(t *testing.T) {
 	})
 	t.Run("call timeout, destroyed", func(t *testing.T) {
 		q, _ := stdioPool(t, mcppool.Options{CallTimeout: 100 * time.Millisecond})
-		err, got := call(t, q, context.Background(), toolCall(sleepArgs(time.Minute), nil))
+		got, err := call(t, q, context.Background(), toolCall(sleepArgs(time.Minute), nil))
 		require.ErrorIs(t, err, mcppool.ErrCallTimeout)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.True(t, mcppool.IsFatal(err))
 		assert.Equal(t, "destroyed", got)
 	})
 	t.Run("unknown error, destroyed", func(t *testing.T) {
-		err, got := call(t, p, context.Background(), func(context.Context, *mcp.ClientSession) error {
+		got, err := call(t, p, context.Background(), func(context.Context, *mcp.ClientSession) error {
 			return errors.New("something no rule knows")
 		})
 		assert.True(t, mcppool.IsFatal(err))
 		assert.Equal(t, "destroyed", got)
 	})
 	t.Run("nil, kept", func(t *testing.T) {
-		err, got := call(t, p, context.Background(), toolCall(echoArgs("fine"), nil))
+		got, err := call(t, p, context.Background(), toolCall(echoArgs("fine"), nil))
 		require.NoError(t, err)
 		assert.False(t, mcppool.IsFatal(nil))
 		assert.Equal(t, "kept", got)
@@ -168,7 +168,7 @@ func TestIsFatalStreamable(t *testing.T) {
 	t.Run("session missing after a restart, destroyed", func(t *testing.T) {
 		echo(t, p, "before")
 		s.restart()
-		err, got := call(t, p, context.Background(), echoCall)
+		got, err := call(t, p, context.Background(), echoCall)
 		require.ErrorIs(t, err, mcp.ErrSessionMissing)
 		assert.True(t, mcppool.IsFatal(err))
 		assert.Equal(t, "destroyed", got)
@@ -177,7 +177,7 @@ func TestIsFatalStreamable(t *testing.T) {
 		echo(t, p, "before")
 		s.kill()
 		t.Cleanup(s.start)
-		err, got := call(t, p, context.Background(), echoCall)
+		got, err := call(t, p, context.Background(), echoCall)
 		require.ErrorIs(t, err, &jsonrpc.Error{Code: -32005})
 		assert.True(t, mcppool.IsFatal(err))
 		assert.Equal(t, "destroyed", got)
@@ -185,7 +185,7 @@ func TestIsFatalStreamable(t *testing.T) {
 	t.Run("rejected by transport, HTTP status, kept", func(t *testing.T) {
 		st := startHTTP(t, "-stateless")
 		q := httpPool(t, st, mcppool.Options{})
-		err, got := call(t, q, context.Background(), func(ctx context.Context, cs *mcp.ClientSession) error {
+		got, err := call(t, q, context.Background(), func(ctx context.Context, cs *mcp.ClientSession) error {
 			return cs.Ping(ctx, nil) // rejected by a stateless server: no protocol version
 		})
 		require.ErrorIs(t, err, &jsonrpc.Error{Code: -32005})
