@@ -4,7 +4,7 @@
 GO ?= go
 # Every Go module of the repository: test, lint and tidy-check loop over this list, and .ci/run reads it
 # (make print-modules). A new module (contrib/pgx, ...) joins by being added here, nowhere else.
-MODULES ?= . contrib/prometheus contrib/otel contrib/pgx benchmarks
+MODULES ?= . contrib/prometheus contrib/otel contrib/pgx contrib/mcp benchmarks
 # staticcheck 2026.1 (v0.7.0): builds with go 1.25 and 1.26 and understands Go 1.26 code. Pinned here only:
 # the sub-Makefiles delegate to this one.
 STATICCHECK_VERSION ?= v0.7.0
@@ -25,7 +25,7 @@ CHECKS := fmt-check vet staticcheck race tidy-check
 per-module = $(addprefix $(1)/,$(MODULES))
 
 .DEFAULT_GOAL := help
-.PHONY: help print-modules test test-386 vet lint fmt-check staticcheck race fuzz demo demo-resize bench bench-smoke callgrind \
+.PHONY: help print-modules test test-386 vet lint fmt-check staticcheck race fuzz demo demo-mcp demo-resize bench bench-smoke callgrind \
 	tidy-check $(foreach c,$(CHECKS),$(call per-module,$(c)))
 
 help: ## list the targets
@@ -85,6 +85,9 @@ fuzz: ## long fuzz run of FuzzPool (FUZZTIME, default 10m)
 
 demo: ## run the TCP echo demo (a few seconds; DEMO_FLAGS="-duration 5s -clients 128")
 	$(GO) run ./examples/echo $(DEMO_FLAGS)
+
+demo-mcp: ## per-call latency of MCP tools/call, pooled vs connect-per-call, stdio and HTTP (contrib/mcp)
+	$(MAKE) -C contrib/mcp demo DEMO_FLAGS="$(DEMO_FLAGS)"
 
 demo-resize: ## the demo with a live resize: MaxConns lowered to a quarter under load, then raised back
 	$(GO) run ./examples/echo -resize $(DEMO_FLAGS)
