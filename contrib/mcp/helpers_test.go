@@ -43,28 +43,46 @@ const (
 	tick       = 10 * time.Millisecond
 )
 
-// commands records every server process that a stdio pool started.
+// commands records every server process that a stdio pool or group
+// started, with the key it was started for ("" for a pool).
 type commands struct {
 	flags []string
 	mu    sync.Mutex
 	cmds  []*exec.Cmd
+	keys  []string
 }
 
 func (c *commands) newCmd(ctx context.Context) *exec.Cmd {
+	return c.newKeyedCmd(ctx, "")
+}
+
+// newKeyedCmd is the command of a server whose credential is key (the
+// whoami tool reports it).
+func (c *commands) newKeyedCmd(ctx context.Context, key string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, serverBin, c.flags...)
+	if key != "" {
+		cmd.Env = append(os.Environ(), mcpserver.CredentialEnv+"="+key)
+	}
 	c.mu.Lock()
 	c.cmds = append(c.cmds, cmd)
+	c.keys = append(c.keys, key)
 	c.mu.Unlock()
 	return cmd
 }
 
 // pids returns the process ids of the servers started so far.
 func (c *commands) pids() []int {
+	return c.pidsOf(func(string) bool { return true })
+}
+
+// pidsOf returns the process ids of the servers started so far for the
+// keys that want accepts.
+func (c *commands) pidsOf(want func(key string) bool) []int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []int
-	for _, cmd := range c.cmds {
-		if cmd.Process != nil {
+	for i, cmd := range c.cmds {
+		if cmd.Process != nil && want(c.keys[i]) {
 			out = append(out, cmd.Process.Pid)
 		}
 	}
@@ -95,9 +113,16 @@ func stdioPool(t *testing.T, opts mcppool.Options, flags ...string) (*mcppool.Po
 // closePool closes p unless the test did, within a bounded time.
 func closePool(t *testing.T, p *mcppool.Pool) {
 	t.Helper()
+	closeWithin(t, p.Close)
+}
+
+// closeWithin runs the Close of a pool or group unless the test did,
+// within a bounded time.
+func closeWithin(t *testing.T, close func(context.Context) error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), eventually)
 	defer cancel()
-	if err := p.Close(ctx); err != nil && err != chanpool.ErrClosed {
+	if err := close(ctx); err != nil && err != chanpool.ErrClosed {
 		t.Errorf("Close: %v", err)
 	}
 }
@@ -225,20 +250,27 @@ func echo(t *testing.T, p *mcppool.Pool, text string) {
 // its process id.
 func serverPID(t *testing.T, p *mcppool.Pool) int {
 	t.Helper()
-	res, err := p.CallTool(context.Background(), &mcp.CallToolParams{Name: mcpserver.ToolPID})
+	return toolPID(t, p.CallTool)
+}
+
+// toolPID calls the pid tool through callTool and returns the answer.
+func toolPID(t *testing.T, callTool func(context.Context, *mcp.CallToolParams) (*mcp.CallToolResult, error)) int {
+	t.Helper()
+	res, err := callTool(context.Background(), &mcp.CallToolParams{Name: mcpserver.ToolPID})
 	require.NoError(t, err)
 	pid, err := strconv.Atoi(resultText(t, res))
 	require.NoError(t, err)
 	return pid
 }
 
-// warm makes p dial n sessions, by holding n leases at once.
-func warm(t *testing.T, p *mcppool.Pool, n int) []int {
+// warm makes a pool (acquire is its Acquire) dial n sessions, by holding n
+// leases at once, and returns their servers' process ids.
+func warm(t *testing.T, acquire func(context.Context) (chanpool.Conn[*mcppool.Session], error), n int) []int {
 	t.Helper()
 	leases := make([]chanpool.Conn[*mcppool.Session], n)
 	pids := make([]int, n)
 	for i := range leases {
-		l, err := p.Acquire(context.Background())
+		l, err := acquire(context.Background())
 		require.NoError(t, err)
 		leases[i] = l
 		pids[i] = l.Value().PID()
@@ -355,4 +387,22 @@ func killMidCall(t *testing.T, p *mcppool.Pool, kill func()) error {
 	assert.True(t, mcppool.IsFatal(err), "IsFatal(%v)", err)
 	assert.Equal(t, uint64(1), p.Stats().DestroyedBusy)
 	return err
+}
+
+// closeKills runs close (a Close or Remove, named what) with a deadline
+// far below terminate, the TerminateDuration of stubborn servers pids: it
+// must return by its deadline, with the deadline's error, and have killed
+// them, so that each is reaped within terminate, not the two terminates
+// that closing them otherwise takes.
+func closeKills(t *testing.T, what string, close func(context.Context) error, terminate time.Duration, pids ...int) {
+	t.Helper()
+	const deadline = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	err := close(ctx)
+	took := time.Since(start)
+	require.ErrorIs(t, err, context.DeadlineExceeded, what)
+	assert.Less(t, took, deadline+2*time.Second, "%s overran its deadline", what)
+	waitReapedWithin(t, terminate, pids...)
 }

@@ -32,7 +32,7 @@ func TestStreamableLoad(t *testing.T) {
 func TestStreamableRestart(t *testing.T) {
 	s := startHTTP(t)
 	p := httpPool(t, s, mcppool.Options{Pool: chanpool.Config[*mcppool.Session]{MaxConns: 2}})
-	warm(t, p, 2)
+	warm(t, p.Acquire, 2)
 	s.restart()
 	failures := 0
 	for i := range 10 {
@@ -59,8 +59,8 @@ func TestStreamableKilledWhileIdle(t *testing.T) {
 		MaxConns:         2,
 		HealthCheckAfter: chanpool.None,
 	}})
-	warm(t, p, 2)
-	warm(t, p, 2) // every session used once: from now on each acquire probes
+	warm(t, p.Acquire, 2)
+	warm(t, p.Acquire, 2) // every session used once: from now on each acquire probes
 	s.kill()
 	s.start()
 	for range 10 {

@@ -18,6 +18,11 @@ const (
 	// for the server to exit after closing its stdin, and again after
 	// SIGTERM, before SIGKILL. The SDK's own default is 5s.
 	DefaultTerminateDuration = time.Second
+	// DefaultKeyIdleTimeout is how long a Group keeps a key that no call
+	// used. A key per credential comes and goes with its users; by then
+	// the key's sessions have sat idle past the core's IdleTimeout, so
+	// removing the key closes nothing the pool would have kept.
+	DefaultKeyIdleTimeout = time.Minute
 )
 
 // Options configures a Pool. Every field is optional.
@@ -90,4 +95,28 @@ func (o *Options) withDefaults() (Options, error) {
 		opts.Pool.MinConns = chanpool.None
 	}
 	return opts, nil
+}
+
+// GroupOptions configures a Group. Every field is optional.
+type GroupOptions struct {
+	// PerKey configures the pool of each key as Options configure a Pool,
+	// with the same defaults: MinConns none, so a key holds no session
+	// until a call needs one. PerKey.Pool.MaxConns bounds each key's
+	// sessions; MaxConns below bounds them all together.
+	PerKey Options
+
+	// MaxConns caps the sessions open or being dialed across every key
+	// (for stdio, the server processes running). Default
+	// chanpool.DefaultGroupMaxConns; chanpool.None: each key's own bound
+	// only. A call whose key has room while the group is full waits, in
+	// FIFO order across keys, while the group closes an idle session of
+	// another key to make room (see chanpool.Group).
+	MaxConns int
+	// MaxConnsLimit is the most that Chanpool().SetMaxConns may raise
+	// MaxConns to (chanpool's default otherwise).
+	MaxConnsLimit int
+	// KeyIdleTimeout removes a key unused this long, closing its idle
+	// sessions; a later call for it dials anew. Default
+	// DefaultKeyIdleTimeout; chanpool.None: never.
+	KeyIdleTimeout time.Duration
 }

@@ -56,7 +56,7 @@ func NewCommand(newCmd func(ctx context.Context) *exec.Cmd, opts Options) (*Pool
 		return nil, errors.New("mcppool: NewCommand: newCmd is nil")
 	}
 	return newPool(func(ctx context.Context) (mcp.Transport, error) {
-		return &mcp.CommandTransport{Command: newCmd(ctx)}, nil
+		return commandTransport(newCmd(ctx)), nil
 	}, &opts)
 }
 
@@ -80,9 +80,7 @@ func newPool(newTransport transportFunc, opts *Options) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := chanpool.New(m.config(func(ctx context.Context) (*Session, error) {
-		return m.dial(ctx, newTransport)
-	}))
+	p, err := chanpool.New(m.config(newTransport, everyOwner))
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +153,11 @@ func (p *Pool) Chanpool() *chanpool.Pool[*Session] { return p.pool }
 // and are reaped by the closes still running, in the background, at once.
 // A second Close returns chanpool.ErrClosed.
 func (p *Pool) Close(ctx context.Context) error {
-	err := p.pool.Close(ctx)
-	if err != nil && !errors.Is(err, chanpool.ErrClosed) {
-		p.m.kill()
-	}
-	return err
+	return p.m.closed(ctx, p.pool.Close(ctx), everyOwner)
+}
+
+// commandTransport is the transport of a stdio session whose server runs
+// cmd. A nil cmd fails the dial (see sessions.dial).
+func commandTransport(cmd *exec.Cmd) mcp.Transport {
+	return &mcp.CommandTransport{Command: cmd}
 }

@@ -24,6 +24,7 @@ type Session struct {
 	// calls it once the session is closed, or when Pool.Close gives up on
 	// the close.
 	cancel context.CancelFunc
+	owner  owner // the pool it belongs to, among those sharing its registry
 }
 
 // ClientSession returns the SDK's session.

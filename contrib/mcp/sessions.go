@@ -2,6 +2,7 @@ package mcppool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -33,8 +34,16 @@ func newSessions(o *Options) (*sessions, error) {
 // as the session: it ends once the session is closed.
 type transportFunc func(ctx context.Context) (mcp.Transport, error)
 
-// dial connects a new session over a fresh transport from newTransport.
-func (m *sessions) dial(ctx context.Context, newTransport transportFunc) (*Session, error) {
+// owner tells apart the sessions of one pool from those of others sharing
+// the registry (each key's pool of a Group has its own), so that a removed
+// key's sessions can be killed alone. A Pool's sessions have owner
+// everyOwner, which kill reads as all of them.
+type owner uint64
+
+const everyOwner owner = 0
+
+// dial connects a new session of o over a fresh transport from newTransport.
+func (m *sessions) dial(ctx context.Context, newTransport transportFunc, o owner) (*Session, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	t, err := newTransport(sctx)
 	if err == nil && t == nil {
@@ -44,7 +53,7 @@ func (m *sessions) dial(ctx context.Context, newTransport transportFunc) (*Sessi
 		cancel()
 		return nil, err
 	}
-	s := &Session{done: make(chan struct{}), cancel: cancel}
+	s := &Session{done: make(chan struct{}), cancel: cancel, owner: o}
 	_, isHTTP := t.(*mcp.StreamableClientTransport)
 	if ct, ok := t.(*mcp.CommandTransport); ok {
 		if ct.Command == nil {
@@ -105,25 +114,41 @@ func (m *sessions) check(ctx context.Context, s *Session) error {
 	return err
 }
 
-// config returns the chanpool configuration of a pool whose sessions
-// dial calls.
-func (m *sessions) config(dial func(ctx context.Context) (*Session, error)) chanpool.Config[*Session] {
+// config returns the chanpool configuration of a pool whose sessions, of
+// owner o, connect over transports from newTransport.
+func (m *sessions) config(newTransport transportFunc, o owner) chanpool.Config[*Session] {
 	cfg := m.opts.Pool
-	cfg.Dial = dial
+	cfg.Dial = func(ctx context.Context) (*Session, error) { return m.dial(ctx, newTransport, o) }
 	cfg.Close = m.close
 	cfg.Alive = (*Session).alive
 	cfg.HealthCheck = m.check
 	return cfg
 }
 
-// kill ends every session still open at once: it kills the server process
-// of each stdio session (closing its connection) and cancels the context
-// its transport was built with. For Close whose deadline passed, so that
-// the closes still running end now and every child process is reaped.
-func (m *sessions) kill() {
+// closed finishes a close of the sessions of o (everyOwner: all of them)
+// that returned err: if ctx ended first (err wraps ctx's error), it kills
+// the sessions of o still open, so that a server ignoring its stdin closing
+// and SIGTERM does not hold its close for twice TerminateDuration after
+// the caller's deadline. It returns err.
+func (m *sessions) closed(ctx context.Context, err error, o owner) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		m.kill(o)
+	}
+	return err
+}
+
+// kill ends every session of o (everyOwner: every session) still open at
+// once: it kills the server process of each stdio session (closing its
+// connection) and cancels the context its transport was built with. For a
+// close whose deadline passed, so that the closes still running end now
+// and every child process is reaped.
+func (m *sessions) kill(o owner) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for s := range m.open {
+		if o != everyOwner && s.owner != o {
+			continue
+		}
 		if s.cmd != nil && s.cmd.Process != nil {
 			_ = s.cmd.Process.Kill() // an already finished process says so; nothing to do then
 		}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,7 +26,14 @@ const (
 	ToolSleep = "sleep" // sleeps "ms" milliseconds, or until the call is canceled
 	ToolFail  = "fail"  // a tool failure: a result with IsError set
 	ToolPID   = "pid"   // returns the server's process id
+	// ToolWhoAmI returns the credential the call came with: the bearer
+	// token of its HTTP request, or else the server's CredentialEnv.
+	ToolWhoAmI = "whoami"
 )
+
+// CredentialEnv is the environment variable from which a stdio server
+// takes the credential that ToolWhoAmI reports.
+const CredentialEnv = "MCPTEST_CREDENTIAL"
 
 // ListeningPrefix starts the line that an HTTP server prints on stdout once
 // it listens, followed by its address.
@@ -67,6 +75,15 @@ func New() *mcp.Server {
 	mcp.AddTool(s, &mcp.Tool{Name: ToolPID, Description: "the server's process id"},
 		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
 			return text(fmt.Sprint(os.Getpid())), nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: ToolWhoAmI, Description: "the credential of the call"},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			if req.Extra != nil && req.Extra.Header != nil {
+				if tok, ok := strings.CutPrefix(req.Extra.Header.Get("Authorization"), "Bearer "); ok {
+					return text(tok), nil, nil
+				}
+			}
+			return text(os.Getenv(CredentialEnv)), nil, nil
 		})
 	return s
 }
