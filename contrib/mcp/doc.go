@@ -25,4 +25,16 @@
 // IsFatal): a session that failed is destroyed, one that answered (even with
 // an error) is kept. Nothing is retried: a tools/call is not known to be
 // idempotent, so a failed call is the caller's to repeat or not.
+//
+// Sessions of different servers or credentials are not interchangeable: a
+// Group keeps a pool per key (one key per server and credential) under one
+// cap across keys, and a session of one key never serves another:
+//
+//	g, err := mcppool.NewCommandGroup(func(_ context.Context, tenant string) *exec.Cmd {
+//		cmd := exec.Command("my-mcp-server")
+//		cmd.Env = append(os.Environ(), "API_TOKEN="+tokenOf(tenant))
+//		return cmd
+//	}, mcppool.GroupOptions{MaxConns: 16})
+//
+//	res, err := g.CallTool(ctx, tenant, params)
 package mcppool

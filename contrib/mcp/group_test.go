@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -305,4 +306,19 @@ func keyPID(t *testing.T, g *mcppool.Group[string], key string) int {
 	return toolPID(t, func(ctx context.Context, params *mcp.CallToolParams) (*mcp.CallToolResult, error) {
 		return g.CallTool(ctx, key, params)
 	})
+}
+
+// A key unused for KeyIdleTimeout is removed, its sessions closed and their
+// servers reaped; a later call for it starts a new server.
+func TestGroupKeyIdleTimeout(t *testing.T) {
+	g, _ := stdioGroup(t, mcppool.GroupOptions{KeyIdleTimeout: 200 * time.Millisecond})
+	old := keyPID(t, g, "a")
+	deadline := time.Now().Add(eventually)
+	for slices.Contains(g.Chanpool().Keys(), "a") {
+		require.False(t, time.Now().After(deadline), "key a still in the group after %v", eventually)
+		time.Sleep(tick)
+	}
+	waitReaped(t, old)
+	assert.Equal(t, uint64(1), g.Stats().KeysRemoved)
+	assert.NotEqual(t, old, keyPID(t, g, "a"))
 }
