@@ -291,13 +291,6 @@ func (s *share[T]) setMax(n int) error {
 	return nil
 }
 
-// maxConns is the cap in force.
-func (s *share[T]) maxConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.max)
-}
-
 // markAll marks every open connection of p to be closed by its next holder
 // for reason r, a provisional reason (see doom). Those already marked keep
 // their mark.
