@@ -11,7 +11,7 @@ STATICCHECK_VERSION ?= v0.7.0
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 # FUZZTIME, if set, overrides both fuzz durations: 20s inside `test`, 10m for `fuzz`.
 FUZZTIME ?=
-FUZZ_TARGET ?= FuzzPool
+FUZZ_TARGETS ?= FuzzPool FuzzGroup
 DEMO_FLAGS ?=
 BENCHMARKS ?= benchmarks
 
@@ -36,9 +36,10 @@ help: ## list the targets
 print-modules: ## the module directories, one line, for scripts (.ci/run)
 	@echo $(MODULES)
 
-test: vet race ## go vet and race tests of every module, the root's short tests on 32-bit x86, a short fuzz run (FUZZTIME, default 20s)
+test: vet race ## go vet and race tests of every module, the root's short tests on 32-bit x86, a short run of each fuzzer (FUZZTIME, default 20s each)
 	@$(MAKE) --no-print-directory test-386
-	$(GO) test -run='^$$' -fuzz='^$(FUZZ_TARGET)$$' -fuzztime=$(SHORT_FUZZTIME) ./chanpool
+	@for f in $(FUZZ_TARGETS); do echo "$(GO) test -run='^$$' -fuzz='^$$f\$$' -fuzztime=$(SHORT_FUZZTIME) ./chanpool"; \
+		$(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(SHORT_FUZZTIME) ./chanpool || exit 1; done
 
 # The benchmarks module's tests run here too: TestChanpoolZeroAllocs backs the README's zero-allocation claim.
 # It does not skip under -race (only under -short), so the race run is enough for it to run in CI.
@@ -80,8 +81,9 @@ tidy-check: $(call per-module,tidy-check) ## fail if go mod tidy would change go
 $(call per-module,tidy-check): tidy-check/%:
 	cd $* && $(GO) mod tidy -diff
 
-fuzz: ## long fuzz run of FuzzPool (FUZZTIME, default 10m)
-	$(GO) test -run='^$$' -fuzz='^$(FUZZ_TARGET)$$' -fuzztime=$(LONG_FUZZTIME) -timeout=0 ./chanpool
+fuzz: ## long fuzz run of each of FUZZ_TARGETS (FuzzPool, FuzzGroup), FUZZTIME each (default 10m)
+	@for f in $(FUZZ_TARGETS); do echo "$(GO) test -run='^$$' -fuzz='^$$f\$$' -fuzztime=$(LONG_FUZZTIME) ./chanpool"; \
+		$(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(LONG_FUZZTIME) -timeout=0 ./chanpool || exit 1; done
 
 demo: ## run the TCP echo demo (a few seconds; DEMO_FLAGS="-duration 5s -clients 128")
 	$(GO) run ./examples/echo $(DEMO_FLAGS)

@@ -32,4 +32,7 @@
 //
 // A connection that failed mid-use should be handed back with Conn.Destroy
 // instead of Conn.Release, so that it never returns to the idle list.
+//
+// A Group keeps one Pool per key (a replica, a tenant, a credential) under
+// one cap on the connections of every key; see NewGroup.
 package chanpool

@@ -109,3 +109,44 @@ func ExamplePool_TryAcquire() {
 	// true
 	// true
 }
+
+// A Group keeps one pool per replica address under one cap on the
+// connections to all of them.
+func ExampleGroup() {
+	g, err := chanpool.NewGroup(chanpool.GroupConfig[string, *session]{
+		Config: func(addr string) (chanpool.Config[*session], error) {
+			return chanpool.Config[*session]{
+				Dial: func(ctx context.Context) (*session, error) {
+					s := &session{}
+					s.buf.WriteString(addr) // a real Dial would connect to addr
+					return s, nil
+				},
+				MaxConns: 4,
+				MinConns: chanpool.None,
+			}, nil
+		},
+		MaxConns: 6, // across every replica
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer g.Close(context.Background())
+
+	for _, replica := range []string{"10.0.0.1:5432", "10.0.0.2:5432", "10.0.0.1:5432"} {
+		c, err := g.Acquire(context.Background(), replica)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("connected to", c.Value().buf.String())
+		c.Release()
+	}
+	s := g.Stats()
+	fmt.Printf("keys %d, open %d of %d, acquired %d\n", len(s.Keys), s.Open, s.MaxConns, s.Sum.Acquired)
+	// Output:
+	// connected to 10.0.0.1:5432
+	// connected to 10.0.0.2:5432
+	// connected to 10.0.0.1:5432
+	// keys 2, open 2 of 6, acquired 3
+}

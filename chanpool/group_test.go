@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/chanpool/chanpool/chanpool"
 	"github.com/chanpool/chanpool/internal/clock"
@@ -556,4 +557,64 @@ func TestGroupConfigErrorsFailTheAcquire(t *testing.T) {
 	_, err = g.Acquire(context.Background(), "invalid")
 	assert.ErrorContains(t, err, "MaxConns")
 	assert.Empty(t, g.Keys(), "a failed Config makes no pool")
+}
+
+// TestGroupRemovedKeyLeavesNoGoroutine checks with goleak that a key
+// removed for being idle takes its pool's goroutines with it, while the
+// group's own go on.
+func TestGroupRemovedKeyLeavesNoGoroutine(t *testing.T) {
+	k := newKeyed(2)
+	clk := clock.NewFake()
+	g, err := chanpool.NewGroupWithClock(chanpool.GroupConfig[string, *res]{
+		Config: func(key string) (chanpool.Config[*res], error) {
+			cfg, err := k.config(key)
+			cfg.EvictionInterval = 0 // the default: each pool runs its evictor goroutine
+			return cfg, err
+		},
+		KeyIdleTimeout: time.Minute,
+	}, clk)
+	require.NoError(t, err)
+	defer g.Close(context.Background())
+	before := goleak.IgnoreCurrent() // the group's janitor
+	c, err := g.Acquire(context.Background(), "a")
+	require.NoError(t, err)
+	require.NoError(t, c.Release())
+	require.Error(t, goleak.Find(before), "the key's pool runs goroutines")
+	// The janitor may miss a tick it was slow to take (the fake clock never
+	// blocks on a send): advance until it has looked often enough.
+	removed := poll(10*time.Second, func() bool {
+		clk.Advance(15 * time.Second)
+		return len(g.Keys()) == 0
+	})
+	require.True(t, removed, "a removed")
+	goleak.VerifyNone(t, before)
+	assert.Zero(t, k.open.Load(), "its connection closed")
+}
+
+func TestGroupMakesNoRoomForCallersServedMeanwhile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := newKeyed(4)
+		g, _ := newGroup(t, k, 3, chanpool.None)
+		a1, err := g.Acquire(context.Background(), "a")
+		require.NoError(t, err)
+		a2, err := g.Acquire(context.Background(), "a")
+		require.NoError(t, err)
+		b, err := g.Acquire(context.Background(), "b")
+		require.NoError(t, err)
+		w := startGroupAcquire(context.Background(), g, "a")
+		synctest.Wait()
+		require.Equal(t, 1, g.Stats().Queued, "a's caller queues for the cap")
+
+		// a's own release serves it: the group owes a nothing now.
+		require.NoError(t, a1.Release())
+		synctest.Wait()
+		a3 := served(t, w, "a's caller")
+		require.NoError(t, b.Release())
+		synctest.Wait()
+		gs := checkGroup(t, g)
+		assert.Equal(t, 1, gs.Keys["b"].Idle, "b's connection goes back to idle")
+		assert.Zero(t, gs.Sum.Closed.GroupCap, "no connection closed to make room for a caller already served")
+		require.NoError(t, a2.Release())
+		require.NoError(t, a3.Release())
+	})
 }

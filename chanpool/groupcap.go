@@ -140,14 +140,18 @@ func (s *share[T]) release(p *Pool[T], shed bool) {
 	s.offer()
 }
 
-// offer lets a key whose callers wait and that has room of its own dial
-// with a unit just given back to the semaphore. Such a key queued nothing:
-// it held its fair share when its callers came (take).
+// offer lets the keys whose callers wait and that have room of their own
+// dial with units just given back to the semaphore, one dial per caller
+// not already covered by a dial in flight. Such keys queued nothing: they
+// held their fair share when their callers came (take).
 func (s *share[T]) offer() {
-	for q := range s.pools {
-		if q.waiting.Load() > 0 && q.open.Load() < q.maxConns.Load() {
-			q.refill()
-			return
+	for more := true; more; {
+		more = false
+		for q := range s.pools {
+			if q.waiting.Load() > q.dialing.Load() && !q.breakerOpen.Load() && q.trySlot() {
+				q.startDial(nil)
+				more = true
+			}
 		}
 	}
 }
@@ -285,13 +289,6 @@ func (s *share[T]) setMax(n int) error {
 		}
 	}
 	return nil
-}
-
-// maxConns is the cap in force.
-func (s *share[T]) maxConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.max)
 }
 
 // markAll marks every open connection of p to be closed by its next holder

@@ -41,7 +41,7 @@ func (g *Group[K, T]) Stats() GroupStats[K] {
 	for k, p := range m {
 		s := p.Stats()
 		gs.Keys[k] = s
-		gs.Sum.add(&s)
+		gs.Sum.Add(&s)
 	}
 	if g.share == nil {
 		gs.Open = gs.Sum.Total
@@ -49,8 +49,11 @@ func (g *Group[K, T]) Stats() GroupStats[K] {
 	return gs
 }
 
-// add adds o's figures to s (see GroupStats.Sum).
-func (s *Stats) add(o *Stats) {
+// Add adds o's figures to s, as GroupStats.Sum adds up the keys': counts,
+// gauges and counters add (BreakerOpen: either is open); of the latencies,
+// Count, Sum and Buckets add, and the quantiles are left as s had them.
+// AvgAcquire is recomputed from the sums.
+func (s *Stats) Add(o *Stats) {
 	s.MaxConns += o.MaxConns
 	s.MinConns += o.MinConns
 	s.Total += o.Total

@@ -3,7 +3,7 @@ package chanpool
 // Slot accounting: the MaxConns bound.
 //
 // Every open or dialing connection holds one unit of Pool.slots, taken in
-// trySlot and given back in dropSlot (by freeSlot, once it is closed), so
+// trySlot and given back in dropSlot (by freeSlotOf, once it is closed), so
 // at most MaxConns connections are ever open or dialing. Pool.open mirrors
 // the units held, for reading without the semaphore's mutex.
 //
@@ -35,16 +35,10 @@ func (p *Pool[T]) trySlot() bool {
 	return true
 }
 
-// freeSlot gives a unit back and lets the freed capacity serve whoever needs
-// it: a waiting caller, MinConns, or Close waiting for the pool to empty.
-func (p *Pool[T]) freeSlot() {
-	p.dropSlot()
-	p.refill()
-}
-
-// freeSlotOf is freeSlot for a connection that retire has closed: one that
-// closed to make room under a Group's cap hands its group unit on as
-// such (share.release).
+// freeSlotOf gives back the unit of a connection that retire has closed
+// and lets the freed capacity serve whoever needs it: a waiting caller,
+// MinConns, or Close waiting for the pool to empty. One that closed to make
+// room under a Group's cap hands its group unit on as such (share.release).
 func (p *Pool[T]) freeSlotOf(c *conn[T]) {
 	p.dropUnit(c.groupShed.Load())
 	p.refill()

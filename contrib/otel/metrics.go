@@ -53,9 +53,33 @@ func RegisterMetrics(src StatsSource, mp metric.MeterProvider, opts ...Option) (
 	}
 	o := newOptions(opts)
 	m := mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
-	pool := semconv.DBClientConnectionPoolName(o.poolName)
-	withPool := metric.WithAttributeSet(attribute.NewSet(pool))
+	ins, err := newInstruments(m)
+	if err != nil {
+		return nil, err
+	}
+	attrs := ins.attrs(o.poolName)
+	return m.RegisterCallback(func(_ context.Context, ob metric.Observer) error {
+		s := src.Stats()
+		ins.observe(ob, &s, &attrs)
+		return nil
+	}, ins.all()...)
+}
 
+// instruments are a pool's asynchronous instruments.
+type instruments struct {
+	count, closes metric.Int64Observable
+	gauges        []gauge
+}
+
+// poolAttrs are the attribute sets of one pool's observations.
+type poolAttrs struct {
+	pool, idle, used metric.ObserveOption
+	reason           []metric.ObserveOption // by closeReasons
+}
+
+// newInstruments creates a pool's instruments on m, returning the first
+// error the meter reports.
+func newInstruments(m metric.Meter) (*instruments, error) {
 	var errs []error
 	upDown := func(name, unit, desc string) metric.Int64Observable {
 		i, err := m.Int64ObservableUpDownCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -67,11 +91,8 @@ func RegisterMetrics(src StatsSource, mp metric.MeterProvider, opts ...Option) (
 		errs = append(errs, err)
 		return i
 	}
-
 	count := upDown("db.client.connection.count", "{connection}",
 		"The number of connections that are currently in state described by the state attribute.")
-	withIdle := metric.WithAttributeSet(attribute.NewSet(pool, semconv.DBClientConnectionStateIdle))
-	withUsed := metric.WithAttributeSet(attribute.NewSet(pool, semconv.DBClientConnectionStateUsed))
 	gauges := []gauge{
 		{upDown("db.client.connection.idle.max", "{connection}",
 			"The maximum number of idle open connections allowed: chanpool has no separate idle limit, so MaxConns."),
@@ -118,30 +139,46 @@ func RegisterMetrics(src StatsSource, mp metric.MeterProvider, opts ...Option) (
 	}
 	closes := counter("chanpool.connection.closes", "{connection}",
 		"Connections closed, by the reason in chanpool.close.reason.")
-	withReason := make([]metric.ObserveOption, len(closeReasons))
-	for i, r := range closeReasons {
-		withReason[i] = metric.WithAttributeSet(attribute.NewSet(pool, CloseReasonKey.String(r.String())))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	return &instruments{count: count, closes: closes, gauges: gauges}, nil
+}
 
-	insts := []metric.Observable{count, closes}
-	for _, g := range gauges {
-		insts = append(insts, g.inst)
+// all lists the instruments, for RegisterCallback.
+func (ins *instruments) all() []metric.Observable {
+	all := []metric.Observable{ins.count, ins.closes}
+	for _, g := range ins.gauges {
+		all = append(all, g.inst)
 	}
-	return m.RegisterCallback(func(_ context.Context, ob metric.Observer) error {
-		s := src.Stats()
-		ob.ObserveInt64(count, int64(s.Idle), withIdle)
-		ob.ObserveInt64(count, int64(s.Busy), withUsed)
-		for _, g := range gauges {
-			ob.ObserveInt64(g.inst, g.get(&s), withPool)
-		}
-		for i, r := range closeReasons {
-			ob.ObserveInt64(closes, int64(s.Closed.Of(r)), withReason[i])
-		}
-		return nil
-	}, insts...)
+	return all
+}
+
+// attrs builds the attribute sets of the pool named name.
+func (ins *instruments) attrs(name string) poolAttrs {
+	pool := semconv.DBClientConnectionPoolName(name)
+	a := poolAttrs{
+		pool:   metric.WithAttributeSet(attribute.NewSet(pool)),
+		idle:   metric.WithAttributeSet(attribute.NewSet(pool, semconv.DBClientConnectionStateIdle)),
+		used:   metric.WithAttributeSet(attribute.NewSet(pool, semconv.DBClientConnectionStateUsed)),
+		reason: make([]metric.ObserveOption, len(closeReasons)),
+	}
+	for i, r := range closeReasons {
+		a.reason[i] = metric.WithAttributeSet(attribute.NewSet(pool, CloseReasonKey.String(r.String())))
+	}
+	return a
+}
+
+// observe observes s, one pool's Stats, with a's attributes.
+func (ins *instruments) observe(ob metric.Observer, s *chanpool.Stats, a *poolAttrs) {
+	ob.ObserveInt64(ins.count, int64(s.Idle), a.idle)
+	ob.ObserveInt64(ins.count, int64(s.Busy), a.used)
+	for _, g := range ins.gauges {
+		ob.ObserveInt64(g.inst, g.get(s), a.pool)
+	}
+	for i, r := range closeReasons {
+		ob.ObserveInt64(ins.closes, int64(s.Closed.Of(r)), a.reason[i])
+	}
 }
 
 func bit(b bool) int64 {

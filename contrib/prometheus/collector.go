@@ -2,6 +2,7 @@ package chanpoolprom
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,12 +77,26 @@ func NewCollector(src StatsSource, opts ...Option) *Collector {
 	if src == nil {
 		panic("chanpoolprom: NewCollector with a nil StatsSource")
 	}
-	o := options{namespace: "chanpool"}
+	c := newCollector(newOptions(opts), nil)
+	c.src = src
+	return c
+}
+
+func newOptions(opts []Option) options {
+	o := options{namespace: "chanpool", keyLabel: "key", maxKeys: DefaultMaxKeys}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return o
+}
+
+// newCollector builds the descriptors of a pool's metrics; every one of
+// them has the variable labels lead first (a group's key label), then its
+// own.
+func newCollector(o options, lead []string) *Collector {
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(o.namespace, o.subsystem, name), help, labels, o.constLabels)
+		return prometheus.NewDesc(prometheus.BuildFQName(o.namespace, o.subsystem, name), help,
+			append(slices.Clone(lead), labels...), o.constLabels)
 	}
 	gauge := func(name, help string, get func(*chanpool.Stats) float64) value {
 		return value{desc(name, help), prometheus.GaugeValue, get}
@@ -99,7 +114,6 @@ func NewCollector(src StatsSource, opts ...Option) *Collector {
 		return latency{h, desc(name+"_recent_seconds", recentHelp, "q"), get}
 	}
 	return &Collector{
-		src: src,
 		values: []value{
 			// Gauges.
 			gauge("max_connections", "Config.MaxConns in force: the most connections, open plus dialing, the pool allows.",
@@ -154,7 +168,7 @@ func NewCollector(src StatsSource, opts ...Option) *Collector {
 				func(s *chanpool.Stats) uint64 { return s.Resets }),
 		},
 		closed: desc("connections_closed_total",
-			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping).",
+			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping), group_cap (closed to make room for another key under a Group's cap).",
 			"reason"),
 		latencies: []latency{
 			lat("acquire_wait",
@@ -190,21 +204,28 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Stats()
+	c.collect(ch, &s)
+}
+
+// collect sends the metrics of s, each with the values lead of the leading
+// labels (see newCollector).
+func (c *Collector) collect(ch chan<- prometheus.Metric, s *chanpool.Stats, lead ...string) {
+	with := func(labels ...string) []string { return append(slices.Clone(lead), labels...) }
 	for _, v := range c.values {
-		ch <- metric(v.desc, v.typ, v.get(&s))
+		ch <- metric(v.desc, v.typ, v.get(s), lead...)
 	}
 	for _, r := range closeReasons {
-		ch <- metric(c.closed, prometheus.CounterValue, float64(s.Closed.Of(r)), r.String())
+		ch <- metric(c.closed, prometheus.CounterValue, float64(s.Closed.Of(r)), with(r.String())...)
 	}
 	for _, l := range c.latencies {
-		lt := l.get(&s)
-		ch <- histogram(l.histogram, lt)
+		lt := l.get(s)
+		ch <- histogram(l.histogram, lt, lead...)
 		if lt.Samples == 0 {
 			// No data: an absent series, not a latency of zero.
 			continue
 		}
 		for _, q := range quantiles {
-			ch <- metric(l.recent, prometheus.GaugeValue, q.get(lt).Seconds(), q.q)
+			ch <- metric(l.recent, prometheus.GaugeValue, q.get(lt).Seconds(), with(q.q)...)
 		}
 	}
 }
@@ -223,12 +244,12 @@ func metric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...str
 
 // histogram is a latency's cumulative buckets as a Prometheus histogram;
 // like metric, an error becomes an invalid metric.
-func histogram(d *prometheus.Desc, l *chanpool.Latency) prometheus.Metric {
+func histogram(d *prometheus.Desc, l *chanpool.Latency, labels ...string) prometheus.Metric {
 	buckets := make(map[float64]uint64, len(l.Buckets))
 	for _, b := range l.Buckets {
 		buckets[b.Le.Seconds()] = b.Count
 	}
-	m, err := prometheus.NewConstHistogram(d, l.Count, l.Sum.Seconds(), buckets)
+	m, err := prometheus.NewConstHistogram(d, l.Count, l.Sum.Seconds(), buckets, labels...)
 	if err != nil {
 		return prometheus.NewInvalidMetric(d, err)
 	}
