@@ -16,9 +16,9 @@ import (
 // every acquire lowers idleLow to the idle count it saw (0 when it had to
 // wait or dial). If the list never went below k during the last IdleTimeout,
 // the load never needed those k connections, and the evictor closes k of
-// them, oldest-idle first (the front of the channel; the hot slot of
-// hot.go last), never going below
-// MinConns. The check runs every EvictionInterval over the last
+// them, oldest-idle first (the front of the channel; the hot slot of hot.go
+// last), never going below MinConns. The check runs every EvictionInterval
+// over the last
 // ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is closed within
 // IdleTimeout + EvictionInterval of the moment it appeared. It costs each
 // acquire a len of the idle channel and an atomic load, and only when idle
