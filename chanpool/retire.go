@@ -150,6 +150,7 @@ const (
 	ReasonResize                        // surplus to a lowered MaxConns (Pool.SetMaxConns)
 	ReasonPoolReset                     // dialed before Pool.Reset
 	ReasonKeepalive                     // failed a keepalive ping while idle
+	ReasonDetached                      // taken out of the pool by Conn.Detach, not closed
 	numReasons
 )
 
@@ -175,6 +176,8 @@ func (r CloseReason) String() string {
 		return "pool_reset"
 	case ReasonKeepalive:
 		return "keepalive"
+	case ReasonDetached:
+		return "detached"
 	}
 	return "unknown"
 }

@@ -49,7 +49,7 @@ type Stats struct {
 	Released      uint64 // leases ended by Release
 	DestroyedBusy uint64 // leases ended by Destroy or by a forced Close
 	Created       uint64 // connections dialed successfully
-	Destroyed     uint64 // connections closed or closing, for any reason
+	Destroyed     uint64 // connections closed or closing, for any reason, or detached (Conn.Detach)
 
 	Closed CloseCounts // Destroyed, by reason
 
@@ -92,6 +92,9 @@ type CloseCounts struct {
 	Resize, PoolReset uint64
 	// Keepalive counts idle connections that failed a keepalive ping.
 	Keepalive uint64
+	// Detached counts the connections Conn.Detach took out of the pool:
+	// gone from it, but not closed by it.
+	Detached uint64
 }
 
 // CloseReasons returns every CloseReason, in order: for exporting
@@ -128,6 +131,8 @@ func (c CloseCounts) Of(r CloseReason) uint64 {
 		return c.PoolReset
 	case ReasonKeepalive:
 		return c.Keepalive
+	case ReasonDetached:
+		return c.Detached
 	}
 	return 0
 }
@@ -176,6 +181,7 @@ func (p *Pool[T]) Stats() Stats {
 		Resize:     p.st.closedBy[ReasonResize].Load(),
 		PoolReset:  p.st.closedBy[ReasonPoolReset].Load(),
 		Keepalive:  p.st.closedBy[ReasonKeepalive].Load(),
+		Detached:   p.st.closedBy[ReasonDetached].Load(),
 	}
 	s.Timeouts = p.st.timeouts.Load()
 	s.Canceled = p.st.canceled.Load()
