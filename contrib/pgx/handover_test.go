@@ -122,3 +122,24 @@ func TestAcquireAllIdle(t *testing.T) {
 	p.Close()
 	assert.Empty(t, p.AcquireAllIdle(ctx), "closed")
 }
+
+// A lone client reuses one server backend, as with pgxpool's LIFO stack,
+// though 8 connections are idle: chanpool's hot slot hands back the
+// connection released last while nobody waits.
+func TestLoneClientReusesOneBackend(t *testing.T) {
+	s := startServer(t)
+	p := newPool(t, s, "pool_max_conns=8&pool_min_conns=8", nil)
+	ctx := ctxT(t)
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Stat().IdleConns() < 8 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // the warm-up dials, on the server's time
+	}
+	require.Equal(t, int32(8), p.Stat().IdleConns())
+	pids := map[uint32]int{}
+	for range 50 {
+		var pid uint32
+		require.NoError(t, p.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid))
+		pids[pid]++
+	}
+	assert.Len(t, pids, 1, "one backend served every query: %v", pids)
+}
