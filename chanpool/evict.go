@@ -18,9 +18,8 @@ import (
 // the load never needed those k connections, and the evictor closes k of
 // them, oldest-idle first (the front of the channel; the hot slot of hot.go
 // last), never going below MinConns. The check runs every EvictionInterval
-// over the last
-// ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is closed within
-// IdleTimeout + EvictionInterval of the moment it appeared. It costs each
+// over the last ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is
+// closed within IdleTimeout + EvictionInterval of the moment it appeared. It costs each
 // acquire a len of the idle channel and an atomic load, and only when idle
 // eviction is on (Pool.watchIdle).
 
