@@ -172,8 +172,8 @@ func (p *Pool[T]) tryAcquire(ctx context.Context) (Conn[T], error) {
 // takeIdle leases the first usable connection of the hot slot and the idle
 // list, closing unusable ones and starting the health checks due on the way
 // (the first for the caller, through chk: see lease). It reports false once
-// the list is empty. The wake-up signal, if it is in the list, is passed on (to the
-// back of the list, if its news still holds) and looked past once.
+// the list is empty. The wake-up signal, if it is in the list, is passed on
+// (to the back of the list, if its news still holds) and looked past once.
 func (p *Pool[T]) takeIdle(ctx context.Context, chk **dialReq[T]) (Conn[T], bool) {
 	if t := p.takeHot(); t != nil {
 		p.noteIdle(p.idleLen())

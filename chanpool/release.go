@@ -168,9 +168,9 @@ func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
 // sweep takes every connection off the idle list and the hot slot and calls
 // f on each one still idle (s is its state word), which owns it meanwhile:
 // f returns true to keep it, and the kept ones go back in their order once
-// all are taken.
-// The wake-up signal, if met, is passed on after the sweep, which would
-// otherwise meet it again. Connections a forced Close took are dropped.
+// all are taken. The wake-up signal, if met, is passed on after the sweep,
+// which would otherwise meet it again. Connections a forced Close took are
+// dropped.
 func (p *Pool[T]) sweep(f func(t *token[T], s uint64) (keep bool)) {
 	// The hot slot's connection is swept first and, if kept, parked again
 	// last, so it stays the one reused next.
