@@ -40,39 +40,57 @@ func (p *Pool[T]) Acquire(ctx context.Context) (Conn[T], error) {
 		}
 	}
 	if !p.offFast.Load() {
-		select {
-		case t := <-p.idle:
-			if t == nil {
-				p.signaled()
-				break
-			}
-			if p.watchIdle {
-				// len counts the wake-up signal, if it is in the list: at
-				// the mark, only then is the exact count needed.
-				n, low := int64(len(p.idle)), p.idleMark.Load()
-				if n < low || n == low && p.signal.Load() {
-					p.noteIdle(p.idleLen())
+		// The hot slot first (hot.go): the connection released last, which
+		// a lone caller keeps reusing. It is kept only if nobody waits;
+		// else it goes to the channel, for the longest waiter, and this
+		// caller queues behind. That test after the swap is what keeps a
+		// newcomer from passing a waiter: do not move it before the swap.
+		var t *token[T]
+		if v := p.hot.Load(); v != 0 {
+			if v = p.hot.Swap(0); v != 0 {
+				t = p.unpark(v)
+				if p.waiting.Load()|p.listening.Load() != 0 {
+					p.put(t)
+					return p.acquireSlow(ctx, false, nil)
 				}
 			}
-			c := t.c
-			s := c.state.Load()
-			// nextLease, genOf and stOf written out: on the hottest path an
-			// inlined call can still leave a NOP behind (its inline mark).
-			next := s + genOne | stBusy
-			if (next>>stateBits)&p.leaseMask != 0 && s&stateMask == stIdle && !c.doomed.Load() &&
-				c.state.CompareAndSwap(s, next) {
-				return Conn[T]{t: t, gen: next >> stateBits}, nil
-			}
-			var chk *dialReq[T]
-			if h, ok := p.lease(ctx, t, false, &chk); ok {
-				return h, nil
-			}
-			return p.acquireSlow(ctx, true, chk)
-		default:
-			// Empty: no need to look again before waiting, for the wait
-			// takes whatever comes next.
-			return p.acquireSlow(ctx, false, nil)
 		}
+		if t == nil {
+			select {
+			case t = <-p.idle:
+				if t == nil {
+					p.signaled()
+					return p.acquireSlow(ctx, true, nil)
+				}
+			default:
+				// Empty: no need to look again before waiting, for the
+				// wait takes whatever comes next.
+				return p.acquireSlow(ctx, false, nil)
+			}
+		}
+		if p.watchIdle {
+			// len counts the wake-up signal, if it is in the list: at the
+			// mark, only then is the exact count needed. The hot slot is
+			// empty or refilled since: the count is never too high.
+			n, low := int64(len(p.idle)), p.idleMark.Load()
+			if n < low || n == low && p.signal.Load() {
+				p.noteIdle(p.idleLen())
+			}
+		}
+		c := t.c
+		s := c.state.Load()
+		// nextLease, genOf and stOf written out: on the hottest path an
+		// inlined call can still leave a NOP behind (its inline mark).
+		next := s + genOne | stBusy
+		if (next>>stateBits)&p.leaseMask != 0 && s&stateMask == stIdle && !c.doomed.Load() &&
+			c.state.CompareAndSwap(s, next) {
+			return Conn[T]{t: t, gen: next >> stateBits}, nil
+		}
+		var chk *dialReq[T]
+		if h, ok := p.lease(ctx, t, false, &chk); ok {
+			return h, nil
+		}
+		return p.acquireSlow(ctx, true, chk)
 	}
 	if p.traced {
 		return p.acquireTraced(ctx, false)
@@ -88,11 +106,15 @@ func (p *Pool[T]) doneOnEntry(ctx context.Context) (Conn[T], error) {
 	return Conn[T]{}, p.ctxErr(ctx)
 }
 
-// idleLen is the number of connections in the idle list.
+// idleLen is the number of idle connections: in the idle list and in the
+// hot slot.
 func (p *Pool[T]) idleLen() int {
 	n := len(p.idle)
 	if n > 0 && p.signal.Load() {
 		n-- // the signal is not a connection
+	}
+	if p.hot.Load() != 0 {
+		n++
 	}
 	return n
 }
@@ -147,12 +169,21 @@ func (p *Pool[T]) tryAcquire(ctx context.Context) (Conn[T], error) {
 	return Conn[T]{}, ErrNoIdle
 }
 
-// takeIdle leases the first usable connection on the idle list, closing
-// unusable ones and starting the health checks due on the way (the first
-// for the caller, through chk: see lease). It reports false once the list
-// is empty. The wake-up signal, if it is in the list, is passed on (to the
-// back of the list, if its news still holds) and looked past once.
+// takeIdle leases the first usable connection of the hot slot and the idle
+// list, closing unusable ones and starting the health checks due on the way
+// (the first for the caller, through chk: see lease). It reports false once
+// the list is empty. The wake-up signal, if it is in the list, is passed on
+// (to the back of the list, if its news still holds) and looked past once.
 func (p *Pool[T]) takeIdle(ctx context.Context, chk **dialReq[T]) (Conn[T], bool) {
+	if t := p.takeHot(); t != nil {
+		p.noteIdle(p.idleLen())
+		if h, ok := p.lease(ctx, t, false, chk); ok {
+			return h, true
+		}
+		if chk != nil && *chk != nil {
+			return Conn[T]{}, false // a check runs for the caller: wait for it
+		}
+	}
 	passed := false
 	for {
 		select {

@@ -27,6 +27,7 @@ type atomicUint64 struct {
 func (x *atomicUint64) Add(delta uint64) uint64 { return atomic.AddUint64(&x.v, delta) }
 func (x *atomicUint64) Load() uint64            { return atomic.LoadUint64(&x.v) }
 func (x *atomicUint64) Store(v uint64)          { atomic.StoreUint64(&x.v, v) }
+func (x *atomicUint64) Swap(v uint64) uint64    { return atomic.SwapUint64(&x.v, v) }
 func (x *atomicUint64) CompareAndSwap(old, new uint64) bool {
 	return atomic.CompareAndSwapUint64(&x.v, old, new)
 }

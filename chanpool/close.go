@@ -88,8 +88,14 @@ func waitFor(ctx context.Context, wg *sync.WaitGroup) bool {
 	}
 }
 
-// drainIdle closes every connection in the idle list. Used once closing.
+// drainIdle closes every connection in the idle list and the hot slot. Used
+// once closing.
 func (p *Pool[T]) drainIdle() {
+	if t := p.swapHot(); t != nil {
+		if s := t.c.state.Load(); stOf(s) == stIdle {
+			p.kill(t.c, s, ReasonPoolClosed)
+		}
+	}
 	for {
 		select {
 		case t := <-p.idle:

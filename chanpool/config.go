@@ -200,6 +200,7 @@ type Hooks struct {
 	// OnRelease is called after a connection was handed back with Release.
 	OnRelease func(ConnInfo)
 	// OnDestroy is called after a connection was closed, with the reason,
-	// on the goroutine of the pool's that closed it.
+	// on the goroutine of the pool's that closed it; and, with
+	// ReasonDetached, on Conn.Detach's caller's goroutine.
 	OnDestroy func(ConnInfo, CloseReason)
 }

@@ -8,17 +8,18 @@ import (
 
 // Eviction by need, not by per-connection idle time.
 //
-// The idle list is a FIFO channel, so under a light steady load every idle
-// connection is reused in turn and none ever sits idle for long: a pool that
+// The idle list is a FIFO channel, so under a light steady load of a few
+// callers every idle connection is reused in turn and none ever sits idle for
+// long (the hot slot spares only a lone caller the rotation): a pool that
 // grew in a burst would never shrink if eviction looked at each connection's
 // idle time. Instead the pool watches the low-water mark of the idle list:
 // every acquire lowers idleLow to the idle count it saw (0 when it had to
 // wait or dial). If the list never went below k during the last IdleTimeout,
 // the load never needed those k connections, and the evictor closes k of
-// them, oldest-idle first (the front of the channel), never going below
-// MinConns. The check runs every EvictionInterval over the last
-// ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is closed within
-// IdleTimeout + EvictionInterval of the moment it appeared. It costs each
+// them, oldest-idle first (the front of the channel; the hot slot of hot.go
+// last), never going below MinConns. The check runs every EvictionInterval
+// over the last ceil(IdleTimeout/EvictionInterval) intervals, so a surplus is
+// closed within IdleTimeout + EvictionInterval of the moment it appeared. It costs each
 // acquire a len of the idle channel and an atomic load, and only when idle
 // eviction is on (Pool.watchIdle).
 
@@ -128,21 +129,10 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 
 	// Close from the front of the idle list: the surplus, and any connection
 	// past its lifetime met on the way. Healthy ones met while looking for
-	// doomed ones go to the back again.
+	// doomed ones go to the back again. The hot slot comes last: its
+	// connection is the one used most recently (hot.go).
 	closed := int64(0)
-	var keep []*token[T]
-	for n := len(p.idle); n > 0 && (surplus > 0 || doomedIdle > 0); n-- {
-		var t *token[T]
-		select {
-		case t = <-p.idle:
-		default:
-			n = 0
-			continue
-		}
-		if t == nil {
-			defer p.signaled() // after the loop, which would meet it again
-			continue
-		}
+	judge := func(t *token[T]) (keep bool) {
 		c := t.c
 		s := c.state.Load()
 		reason, doomed := CloseReason(0), false
@@ -162,11 +152,38 @@ func (p *Pool[T]) evict(e *evictor, window int) {
 			closed++
 			p.kill(c, s, ReasonIdle)
 		default:
+			return true
+		}
+		return false
+	}
+	var keep []*token[T]
+	for n := len(p.idle); n > 0 && (surplus > 0 || doomedIdle > 0); n-- {
+		var t *token[T]
+		select {
+		case t = <-p.idle:
+		default:
+			n = 0
+			continue
+		}
+		if t == nil {
+			defer p.signaled() // after the loop, which would meet it again
+			continue
+		}
+		if judge(t) {
 			keep = append(keep, t)
+		}
+	}
+	var hot *token[T]
+	if surplus > 0 || doomedIdle > 0 {
+		if t := p.swapHot(); t != nil && judge(t) {
+			hot = t
 		}
 	}
 	for _, t := range keep {
 		p.put(t)
+	}
+	if hot != nil {
+		p.park(hot)
 	}
 	// Surplus out for a keepalive ping closes when the ping returns.
 	for i := 0; i < len(p.conns) && surplus > 0; i++ {

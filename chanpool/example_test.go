@@ -150,3 +150,52 @@ func ExampleGroup() {
 	// connected to 10.0.0.1:5432
 	// keys 2, open 2 of 6, acquired 3
 }
+
+// A maintenance pass over the idle connections: AcquireAllIdle leases every
+// one idle now, without dialing or waiting; each goes back with Release.
+func ExamplePool_AcquireAllIdle() {
+	p, _ := chanpool.New(chanpool.Config[*session]{
+		Dial:     func(ctx context.Context) (*session, error) { return &session{}, nil },
+		MaxConns: 3,
+		MinConns: 3,
+	})
+	defer p.Close(context.Background())
+	for p.Stats().Idle < 3 { // the warm-up dials run in the background
+		c, _ := p.Acquire(context.Background())
+		c.Release()
+	}
+
+	all := p.AcquireAllIdle(context.Background())
+	fmt.Println("leased", len(all), "idle now", p.Stats().Idle)
+	for _, c := range all {
+		c.Value().buf.WriteString("checked")
+		c.Release()
+	}
+	s := p.Stats()
+	fmt.Println("idle again", s.Idle, "created", s.Created)
+	// Output:
+	// leased 3 idle now 0
+	// idle again 3 created 3
+}
+
+// Detach hands a connection over for good: the pool forgets it and frees
+// its slot, and the caller closes it.
+func ExampleConn_Detach() {
+	closed := 0
+	p, _ := chanpool.New(chanpool.Config[*session]{
+		Dial:     func(ctx context.Context) (*session, error) { return &session{id: 7}, nil },
+		Close:    func(*session) error { closed++; return nil },
+		MaxConns: 1,
+		MinConns: chanpool.None,
+	})
+	defer p.Close(context.Background())
+
+	c, _ := p.Acquire(context.Background())
+	s, err := c.Detach()
+	fmt.Println("detached session", s.id, err)
+	st := p.Stats()
+	fmt.Printf("total %d, detached %d, closed by the pool %d\n", st.Total, st.Closed.Detached, closed)
+	// Output:
+	// detached session 7 <nil>
+	// total 0, detached 1, closed by the pool 0
+}

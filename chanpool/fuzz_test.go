@@ -86,6 +86,10 @@ type model struct {
 	// of a shrink drains, the Total it has drained to.
 	bound   int
 	retired map[*res]bool // held when Reset was called: closed when handed back
+	// hot is the connection the last step released with nobody waiting,
+	// still open: the next step's Acquire or TryAcquire must lease it (the
+	// hot slot). nil when the last step was anything else.
+	hot *res
 
 	// What the counters must say.
 	acquired, released, destroyedBusy, misuse, exhausted, timeouts uint64
@@ -126,9 +130,11 @@ func newModel(t *testing.T) *model {
 func (m *model) step(op, arg byte) {
 	t := m.t
 	before := m.p.Stats()
+	hot := m.hot
+	m.hot = nil
 	switch op {
 	case 0: // Acquire
-		m.acquire(before)
+		m.acquire(before, hot)
 	case 1: // TryAcquire
 		c, err := m.p.TryAcquire(context.Background())
 		switch {
@@ -136,6 +142,7 @@ func (m *model) step(op, arg byte) {
 			m.wantErr("TryAcquire", err, chanpool.ErrClosed)
 		case before.Idle > 0:
 			m.hold("TryAcquire", c, err)
+			m.wantHot("TryAcquire", c, hot)
 		case before.BreakerOpen:
 			m.wantErr("TryAcquire with the breaker open", err, chanpool.ErrBreakerOpen)
 		default:
@@ -150,6 +157,7 @@ func (m *model) step(op, arg byte) {
 		c := m.holders[k]
 		m.holders = append(m.holders[:k], m.holders[k+1:]...)
 		m.stale = append(m.stale, c)
+		nobodyWaits := len(m.waiters) == 0
 		var err error
 		if op == 2 {
 			err = c.Release()
@@ -184,6 +192,9 @@ func (m *model) step(op, arg byte) {
 			if got := m.holders[len(m.holders)-1]; got.ID() != c.ID() && !c.Value().closed.Load() {
 				t.Fatalf("released %d but the longest waiter got %d", c.ID(), got.ID())
 			}
+		}
+		if op == 2 && !m.closed && nobodyWaits && !c.Value().closed.Load() {
+			m.hot = c.Value()
 		}
 		m.settle()
 	case 4: // cancel a waiter
@@ -287,7 +298,7 @@ func (m *model) step(op, arg byte) {
 	}
 }
 
-func (m *model) acquire(before chanpool.Stats) {
+func (m *model) acquire(before chanpool.Stats, hot *res) {
 	t := m.t
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := startAcquire(ctx, m.p)
@@ -308,6 +319,7 @@ func (m *model) acquire(before chanpool.Stats) {
 			t.Fatalf("Acquire waited with %d idle", before.Idle)
 		}
 		m.hold("Acquire from idle", o.c, o.err)
+		m.wantHot("Acquire", o.c, hot)
 	case before.BreakerOpen:
 		m.wantErr("Acquire with the breaker open", o.err, chanpool.ErrBreakerOpen)
 	case before.Total < m.max && len(m.waiters) == 0:
@@ -395,6 +407,14 @@ func (m *model) wantServed(n int) {
 		}
 	}
 	m.waiters = m.waiters[n:]
+}
+
+// wantHot checks that c, leased from idle, is hot, the connection released
+// by the step before with nobody waiting, if that is still open.
+func (m *model) wantHot(what string, c chanpool.Conn[*res], hot *res) {
+	if hot != nil && !hot.closed.Load() && c.Value() != hot {
+		m.t.Fatalf("%s leased connection %d, not %d, released last with nobody waiting", what, c.ID(), hot.id)
+	}
 }
 
 func (m *model) hold(what string, c chanpool.Conn[*res], err error) {

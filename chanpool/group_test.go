@@ -618,3 +618,23 @@ func TestGroupMakesNoRoomForCallersServedMeanwhile(t *testing.T) {
 		require.NoError(t, a3.Release())
 	})
 }
+
+// A key's only idle connection, the one it released last, sits in its hot
+// slot, not its idle channel: making room must find it there too.
+func TestGroupMakesRoomFromAnotherKeysHotConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := newKeyed(4)
+		g, _ := newGroup(t, k, 4, chanpool.None)
+		for i := range 12 {
+			key := fmt.Sprintf("k%d", i)
+			w := startGroupAcquire(context.Background(), g, key)
+			synctest.Wait()
+			c := served(t, w, key)
+			require.NoError(t, c.Release())
+			synctest.Wait()
+		}
+		gs := checkGroup(t, g)
+		assert.Equal(t, 4, gs.Open)
+		assert.Equal(t, uint64(8), gs.Sum.Closed.GroupCap, "each key past the cap closed another's idle connection")
+	})
+}

@@ -302,8 +302,9 @@ func (p *Pool[T]) markAll(r CloseReason) {
 	}
 }
 
-// closeIdleHead takes the oldest idle connection off the idle list and
-// closes it if mustClose says it must go; else it goes back, at the end.
+// closeIdleHead takes the oldest idle connection off the idle list (the
+// hot slot's, if the channel is empty) and closes it if mustClose says it
+// must go; else it goes back, at the end of the channel.
 // One due a health check is left for its check.
 func (p *Pool[T]) closeIdleHead() {
 	for range 2 { // the wake-up signal may come first
@@ -311,7 +312,11 @@ func (p *Pool[T]) closeIdleHead() {
 		select {
 		case t = <-p.idle:
 		default:
-			return
+			// The idle channel is empty, but the hot slot may hold
+			// the most recently released connection (hot.go).
+			if t = p.swapHot(); t == nil {
+				return
+			}
 		}
 		if t == nil {
 			p.signaled()

@@ -100,6 +100,7 @@ func (c *CloseCounts) add(o *CloseCounts) {
 	c.PoolReset += o.PoolReset
 	c.Keepalive += o.Keepalive
 	c.GroupCap += o.GroupCap
+	c.Detached += o.Detached
 }
 
 // add adds o's cumulative figures to l: Count, Sum and Buckets.

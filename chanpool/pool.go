@@ -45,7 +45,12 @@ type Pool[T any] struct {
 	// idle is the free list, FIFO, of capacity MaxConns+1: the open
 	// connections nobody holds, and at most one nil, the wake-up signal
 	// (see raise).
-	idle    chan *token[T]
+	idle chan *token[T]
+	// hot is the connection released last, kept out of the channel for the
+	// next acquirer while nobody waits (hot.go): its index in conns plus
+	// one, or 0 when empty; hotToks[index] is its token.
+	hot     atomicUint64
+	hotToks []*token[T]
 	closed  atomicBool // set once, under mu, when Close begins
 	offFast atomicBool // keeps Acquire off its fast path: set by Close, or by a Tracer
 	// idleMark is the idle count below which an acquire reports what it
@@ -96,10 +101,14 @@ type Pool[T any] struct {
 	// (enterWaitRoom). A semaphore would do, but every waiter would take
 	// its mutex twice per wait, and under contention that mutex is what a
 	// handoff waits on (DESIGN.md, "The semaphore off the hot path").
-	waiting  atomicInt64
-	checking atomicInt64 // HealthCheck goroutines running, keepalives included
-	pinging  atomicInt64 // keepalive goroutines running
-	closes   atomicInt64 // Config.Close calls running (retire)
+	waiting atomicInt64
+	// listening counts the callers outside the waiting room that block on
+	// the idle channel: those waiting for a dial or a health check of their
+	// own, which take a released connection if it comes first (hot.go).
+	listening atomicInt64
+	checking  atomicInt64 // HealthCheck goroutines running, keepalives included
+	pinging   atomicInt64 // keepalive goroutines running
+	closes    atomicInt64 // Config.Close calls running (retire)
 
 	// now is the coarse clock (now.go): the wall time, in Unix
 	// nanoseconds, as of its last tick, every tick. A connection idle at
@@ -184,6 +193,7 @@ func newPoolIn[T any](cfg Config[T], clk clock.Clock, sh *share[T]) (*Pool[T], e
 		slots:    semaphore.NewWeighted(int64(s.limit)),
 		dialSem:  semaphore.NewWeighted(int64(s.maxDialing)),
 		conns:    make([]atomic.Pointer[conn[T]], s.limit),
+		hotToks:  make([]*token[T], s.limit),
 		free:     make([]int, s.limit),
 		closing:  make(chan struct{}),
 		changed:  make(chan struct{}, 1),

@@ -31,10 +31,24 @@ func (h Conn[T]) Release() error {
 	if !c.state.CompareAndSwap(idle|stBusy, idle) {
 		return p.notHeld(c, h.gen, "Release")
 	}
-	// put, by hand, for the call is a measurable part of the fast path
-	// (DESIGN.md, "Release: a plain send"); and with a plain send: the
-	// idle list always has room (see put), so this never blocks, and it is
-	// cheaper than put's non-blocking one.
+	// park (tryPark, then parked), by hand, for the calls are a measurable
+	// part of the fast path: to the hot slot while nobody waits (hot.go).
+	// The second read of the waiter count, mustFlush, is the step of the
+	// slot's proof that no waiter is left behind: keep it after the swap.
+	if p.waiting.Load()|p.listening.Load() == 0 {
+		i := c.slot
+		p.hotToks[i] = t
+		if old := p.hot.Swap(uint64(i) + 1); old != 0 {
+			p.displaced(old)
+		}
+		if p.mustFlush() {
+			p.flushHot()
+		}
+		return nil
+	}
+	// put, by hand too (DESIGN.md, "Release: a plain send"); and with a
+	// plain send: the idle list always has room (see put), so this never
+	// blocks, and it is cheaper than put's non-blocking one.
 	p.idle <- t
 	if p.closed.Load() {
 		p.drainIdle()
@@ -101,17 +115,13 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 		p.requeue(t, idle)
 		return nil
 	}
-	// As in Release's fast path: a plain send, for the idle list always
-	// has room (see put).
-	p.idle <- t
-	if p.closed.Load() {
-		p.drainIdle()
-	}
+	p.park(t)
 	return nil
 }
 
-// requeue puts a released connection, in state idle, back on the idle list,
-// or closes it if it is past its lifetime or the pool is closing.
+// requeue puts a released connection, in state idle, back in the hot slot
+// or on the idle list (park), or closes it if it is past its lifetime or the
+// pool is closing.
 func (p *Pool[T]) requeue(t *token[T], idle uint64) {
 	if t.c.doomed.Load() {
 		if r, ok := p.mustClose(t.c); ok {
@@ -123,7 +133,7 @@ func (p *Pool[T]) requeue(t *token[T], idle uint64) {
 	case p.closed.Load():
 		p.kill(t.c, idle, ReasonPoolClosed)
 	default:
-		p.put(t)
+		p.park(t)
 	}
 }
 
@@ -155,12 +165,21 @@ func (p *Pool[T]) notHeld(c *conn[T], gen uint64, op string) error {
 	return ErrNotHeld
 }
 
-// sweep takes every connection off the idle list and calls f on each one
-// still idle (s is its state word), which owns it meanwhile: f returns true
-// to keep it, and the kept ones go back in their order once all are taken.
-// The wake-up signal, if met, is passed on after the sweep, which would
-// otherwise meet it again. Connections a forced Close took are dropped.
+// sweep takes every connection off the idle list and the hot slot and calls
+// f on each one still idle (s is its state word), which owns it meanwhile:
+// f returns true to keep it, and the kept ones go back in their order once
+// all are taken. The wake-up signal, if met, is passed on after the sweep,
+// which would otherwise meet it again. Connections a forced Close took are
+// dropped.
 func (p *Pool[T]) sweep(f func(t *token[T], s uint64) (keep bool)) {
+	// The hot slot's connection is swept first and, if kept, parked again
+	// last, so it stays the one reused next.
+	var hot *token[T]
+	if t := p.swapHot(); t != nil {
+		if s := t.c.state.Load(); stOf(s) == stIdle && f(t, s) {
+			hot = t
+		}
+	}
 	var keep []*token[T]
 	for n := len(p.idle); n > 0; n-- {
 		var t *token[T]
@@ -180,6 +199,9 @@ func (p *Pool[T]) sweep(f func(t *token[T], s uint64) (keep bool)) {
 	}
 	for _, t := range keep {
 		p.put(t)
+	}
+	if hot != nil {
+		p.park(hot)
 	}
 }
 

@@ -164,6 +164,7 @@ const (
 	ReasonPoolReset                     // dialed before Pool.Reset
 	ReasonKeepalive                     // failed a keepalive ping while idle
 	ReasonGroupCap                      // closed to make room for another key under a Group's MaxConns
+	ReasonDetached                      // taken out of the pool by Conn.Detach, not closed
 	numReasons
 )
 
@@ -191,6 +192,8 @@ func (r CloseReason) String() string {
 		return "keepalive"
 	case ReasonGroupCap:
 		return "group_cap"
+	case ReasonDetached:
+		return "detached"
 	}
 	return "unknown"
 }

@@ -49,7 +49,7 @@ type Stats struct {
 	Released      uint64 // leases ended by Release
 	DestroyedBusy uint64 // leases ended by Destroy or by a forced Close
 	Created       uint64 // connections dialed successfully
-	Destroyed     uint64 // connections closed or closing, for any reason
+	Destroyed     uint64 // connections closed or closing, for any reason, or detached (Conn.Detach)
 
 	Closed CloseCounts // Destroyed, by reason
 
@@ -95,6 +95,9 @@ type CloseCounts struct {
 	// GroupCap counts connections closed to make room for another key
 	// under a Group's cap.
 	GroupCap uint64
+	// Detached counts the connections Conn.Detach took out of the pool:
+	// gone from it, but not closed by it.
+	Detached uint64
 }
 
 // CloseReasons returns every CloseReason, in order: for exporting
@@ -133,6 +136,8 @@ func (c CloseCounts) Of(r CloseReason) uint64 {
 		return c.Keepalive
 	case ReasonGroupCap:
 		return c.GroupCap
+	case ReasonDetached:
+		return c.Detached
 	}
 	return 0
 }
@@ -182,6 +187,7 @@ func (p *Pool[T]) Stats() Stats {
 		PoolReset:  p.st.closedBy[ReasonPoolReset].Load(),
 		Keepalive:  p.st.closedBy[ReasonKeepalive].Load(),
 		GroupCap:   p.st.closedBy[ReasonGroupCap].Load(),
+		Detached:   p.st.closedBy[ReasonDetached].Load(),
 	}
 	s.Timeouts = p.st.timeouts.Load()
 	s.Canceled = p.st.canceled.Load()

@@ -125,7 +125,7 @@ func TestStatsDoNotAllocateOnHotPath(t *testing.T) {
 
 func TestCloseCountsOfEveryReason(t *testing.T) {
 	c := chanpool.CloseCounts{Idle: 1, Lifetime: 2, Health: 3, Reset: 4, Destroy: 5, PoolClosed: 6, Leaked: 7,
-		Resize: 8, PoolReset: 9, Keepalive: 10, GroupCap: 11}
+		Resize: 8, PoolReset: 9, Keepalive: 10, GroupCap: 11, Detached: 12}
 	rs := chanpool.CloseReasons()
 	require.Len(t, rs, reflect.TypeOf(c).NumField(), "one reason per field")
 	for i, r := range rs {

@@ -44,6 +44,17 @@ func (p *Pool[T]) enterWaitRoom() bool {
 // a connection again. left is what is left of AcquireTimeout: all of it,
 // unless the caller waited already.
 func (p *Pool[T]) wait(ctx context.Context, req *dialReq[T], queued bool, left time.Duration) (Conn[T], error) {
+	// Counted before it blocks (a queued caller is, in waiting), then the
+	// hot slot flushed to the channel: rule count in hot.go, without which
+	// a connection parked just before this caller was counted would stay
+	// in the slot while it waits.
+	if !queued {
+		p.listening.Add(1)
+		defer p.listening.Add(-1)
+	}
+	if p.hot.Load() != 0 {
+		p.flushHot()
+	}
 	if req == nil && p.set.acquireTimeout <= 0 && ctx.Done() == nil {
 		for req == nil {
 			if h, ok, err := p.fromIdle(ctx, <-p.idle, &req); ok || err != nil {

@@ -67,7 +67,7 @@ func TestRegisterMetrics(t *testing.T) {
 		assert.Equal(t, "https://opentelemetry.io/schemas/1.43.0", rm.ScopeMetrics[0].Scope.SchemaURL, "schema URL")
 
 		closes := []metricdata.DataPoint[int64]{}
-		for _, r := range []string{"idle", "lifetime", "health", "reset", "destroy", "pool_closed", "leaked", "resize", "pool_reset", "keepalive", "group_cap"} {
+		for _, r := range []string{"idle", "lifetime", "health", "reset", "destroy", "pool_closed", "leaked", "resize", "pool_reset", "keepalive", "group_cap", "detached"} {
 			v := int64(0)
 			if r == "destroy" {
 				v = 1

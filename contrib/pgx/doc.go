@@ -1,8 +1,9 @@
 // Package pgxpool is a drop-in replacement for github.com/jackc/pgx/v5/pgxpool
 // built on chanpool: the same constructors (New, NewWithConfig, ParseConfig),
-// the same method set (Acquire, AcquireFunc, Exec, Query, QueryRow,
-// SendBatch, CopyFrom, Begin, BeginTx, Ping, Stat, Reset, Close, Config) and
-// the same hooks, so that switching is an import change:
+// the same method set (Acquire, AcquireFunc, AcquireAllIdle, Exec, Query,
+// QueryRow, SendBatch, CopyFrom, Begin, BeginTx, Ping, Stat, Reset, Close,
+// Config; Conn.Hijack) and the same hooks, so that switching is an import
+// change:
 //
 //	import pgxpool "github.com/chanpool/chanpool/contrib/pgx"
 //

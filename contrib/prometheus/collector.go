@@ -168,7 +168,7 @@ func newCollector(o options, lead []string) *Collector {
 				func(s *chanpool.Stats) uint64 { return s.Resets }),
 		},
 		closed: desc("connections_closed_total",
-			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping), group_cap (closed to make room for another key under a Group's cap).",
+			"Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping), group_cap (closed to make room for another key under a Group's cap), detached (taken out of the pool by Conn.Detach, not closed).",
 			"reason"),
 		latencies: []latency{
 			lat("acquire_wait",

@@ -141,7 +141,7 @@ func TestCollectReadsStatsOnce(t *testing.T) {
 	c.Collect(ch)
 	close(ch)
 	assert.Equal(t, int64(1), src.calls.Load(), "Stats calls per Collect")
-	assert.Equal(t, 53, len(ch), "metrics per Collect") // 24 one-number metrics, 11 close reasons, 3 × (histogram + 5 quantiles)
+	assert.Equal(t, 54, len(ch), "metrics per Collect") // 24 one-number metrics, 12 close reasons, 3 × (histogram + 5 quantiles)
 }
 
 // A real pool, in a synctest bubble so that every duration is exact: the
@@ -334,9 +334,10 @@ chanpool_dial_recent_seconds{q="1"} 0.01
 		// reporting the closed pool.
 		require.NoError(t, p.Close(context.Background()))
 		want = `
-# HELP chanpool_connections_closed_total Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping), group_cap (closed to make room for another key under a Group's cap).
+# HELP chanpool_connections_closed_total Connections closed, by reason: idle (surplus for IdleTimeout), lifetime (past MaxLifetime), health (HealthCheck failed), reset (Reset failed), destroy (Conn.Destroy), pool_closed (the pool closed), leaked (the handle was lost without Release or Destroy), resize (surplus to a lowered MaxConns), pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping), group_cap (closed to make room for another key under a Group's cap), detached (taken out of the pool by Conn.Detach, not closed).
 # TYPE chanpool_connections_closed_total counter
 chanpool_connections_closed_total{reason="destroy"} 1
+chanpool_connections_closed_total{reason="detached"} 0
 chanpool_connections_closed_total{reason="group_cap"} 0
 chanpool_connections_closed_total{reason="health"} 0
 chanpool_connections_closed_total{reason="idle"} 0

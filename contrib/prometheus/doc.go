@@ -64,8 +64,8 @@
 // (HealthCheck failed), reset (Reset failed), destroy (the holder called
 // Conn.Destroy), pool_closed (the pool closed), leaked (the holder lost its
 // handle without ending the lease), resize (surplus to a lowered MaxConns),
-// pool_reset (retired by Pool.Reset) and keepalive (failed a keepalive
-// ping): the values of chanpool.CloseReason's
+// pool_reset (retired by Pool.Reset), keepalive (failed a keepalive ping)
+// and detached (taken out of the pool by Conn.Detach, not closed): the values of chanpool.CloseReason's
 // String. Summed over reasons it is Stats.Destroyed, which is therefore not
 // exported on its own.
 //
