@@ -47,7 +47,10 @@ $GO test -c -o "$tmp/chanpool.test" ./chanpool
 (cd benchmarks && $GO test -c -o "$tmp/benchmarks.test" .)
 
 printf '%-72s %s\n' "benchmark (GOMAXPROCS=1, $LOW and $HIGH iterations)" "instructions/op"
-for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$'; do
+# The Traced ones are the cost of a Tracer that does nothing: one that is not
+# a LeaseTracer, and one that is.
+for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$' \
+	'^BenchmarkAcquireReleaseTraced$/^tracer=acquires$' '^BenchmarkAcquireReleaseTraced$/^tracer=leases$'; do
 	n=$(per "$tmp/chanpool.test" "$b")
 	printf '%-72s %s\n' "chanpool: $b" "$n"
 done

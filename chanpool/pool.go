@@ -54,7 +54,8 @@ type Pool[T any] struct {
 	// watchIdle says that acquires must watch the idle count: eviction by
 	// idle time is on, or MinIdle is set.
 	watchIdle bool
-	traced    bool // Config.Tracer is set (tracer.go)
+	traced    bool        // Config.Tracer is set (tracer.go)
+	leases    LeaseTracer // Config.Tracer, if it is a LeaseTracer: every lease is timed
 	// holdMask selects the leases whose hold time is measured: those whose
 	// generation has no bit of the mask set (1 in holdSampling per
 	// connection), or every lease when leak detection is on (mask 0).
@@ -62,10 +63,10 @@ type Pool[T any] struct {
 	// leaseMask and releaseMask let the fast paths decide with one test
 	// whether a lease can skip lease and releaseSlow: it can if its
 	// generation has a bit of the mask set. They are holdMask, or 0 when an
-	// Alive, a HealthCheck on every acquire or a hook (lease), or a Reset or
-	// hook (release) needs the slow path every time. A HealthCheck after
-	// HealthCheckAfter needs nothing of the fast path: the coarse clock
-	// marks the connections due one (now.go).
+	// Alive, a HealthCheck on every acquire or a hook (lease), or a Reset, a
+	// hook or a LeaseTracer (release) needs the slow path every time. A
+	// HealthCheck after HealthCheckAfter needs nothing of the fast path: the
+	// coarse clock marks the connections due one (now.go).
 	leaseMask, releaseMask uint64
 
 	cfg   Config[T]
@@ -175,6 +176,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 		holdMask: holdSampling - 1,
 	}
 	p.traced = cfg.Tracer != nil
+	p.leases, _ = cfg.Tracer.(LeaseTracer)
 	p.offFast.Store(p.traced)
 	if s.leakThreshold > 0 {
 		p.holdMask = 0 // every lease is stamped
@@ -187,7 +189,7 @@ func newPool[T any](cfg Config[T], clk clock.Clock) (*Pool[T], error) {
 	if !everyAcquire && cfg.Alive == nil && cfg.Hooks.OnAcquire == nil {
 		p.leaseMask = p.holdMask
 	}
-	if cfg.Reset == nil && cfg.Hooks.OnRelease == nil && !p.traced {
+	if cfg.Reset == nil && cfg.Hooks.OnRelease == nil && p.leases == nil {
 		p.releaseMask = p.holdMask
 	}
 	p.watchIdle = s.idleTimeout > 0 && s.evictionInterval > 0 || s.minIdle > 0
