@@ -25,7 +25,7 @@ CHECKS := fmt-check vet staticcheck race tidy-check
 per-module = $(addprefix $(1)/,$(MODULES))
 
 .DEFAULT_GOAL := help
-.PHONY: help print-modules test test-386 vet lint fmt-check staticcheck race fuzz demo demo-resize bench bench-smoke callgrind \
+.PHONY: help print-modules test test-386 vet lint fmt-check staticcheck race fuzz demo demo-resize demo-otel bench bench-smoke callgrind \
 	tidy-check $(foreach c,$(CHECKS),$(call per-module,$(c)))
 
 help: ## list the targets
@@ -88,6 +88,9 @@ demo: ## run the TCP echo demo (a few seconds; DEMO_FLAGS="-duration 5s -clients
 
 demo-resize: ## the demo with a live resize: MaxConns lowered to a quarter under load, then raised back
 	$(GO) run ./examples/echo -resize $(DEMO_FLAGS)
+
+demo-otel: ## one traced slow acquire, exported to stdout as an OpenTelemetry span (contrib/otel/cmd/demo)
+	cd contrib/otel && $(GO) run ./cmd/demo
 
 bench: ## full benchmark comparison with a benchstat table (see benchmarks/)
 	$(MAKE) -C $(BENCHMARKS) bench
