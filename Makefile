@@ -99,5 +99,5 @@ bench: ## full benchmark comparison with a benchstat table (see benchmarks/)
 bench-smoke: ## run every benchmark once, to check they still work
 	cd $(BENCHMARKS) && $(GO) test -run='^$$' -bench=. -benchtime=1x ./...
 
-callgrind: ## instructions per uncontended acquire+release under callgrind (needs valgrind)
+callgrind: ## instructions per uncontended acquire+release under callgrind (needs valgrind; OTEL=1: contrib/otel's Tracer too)
 	bash $(BENCHMARKS)/callgrind.sh
