@@ -36,9 +36,10 @@ type Tracer interface {
 
 // LeaseTracer is implemented by a Tracer that wants to know when each lease
 // ends and how long it lasted. A pool whose Tracer implements it times
-// every lease: two clock reads per acquire+release that would otherwise
-// read none, and its releases take the pool's slower path. A Tracer that
-// does not implement it costs Release nothing, and Stats.HoldTime samples
+// every lease, which costs an acquire served at once from the idle list
+// and its release two clock reads that tracing them would otherwise not
+// make, and its releases take the pool's slower path. A Tracer that does
+// not implement it costs Release nothing, and Stats.HoldTime samples
 // leases as it does without a Tracer.
 type LeaseTracer interface {
 	// LeaseEnd is called when a lease ends with Release or Destroy, on the
@@ -55,9 +56,10 @@ type AcquireEvent struct {
 	Waited bool
 	// Wait is how long the acquire waited, on the pool's monotonic clock:
 	// from the moment the idle list had no connection usable at once to
-	// the acquire's end. It is 0, and no clock was read, when Waited is
-	// false, and when the acquire failed without waiting: a TryAcquire
-	// (which never waits), a closed pool, a context already done.
+	// the acquire's end. It is 0 when Waited is false (tracing such an
+	// acquire reads no clock), and when the acquire failed without
+	// waiting: a TryAcquire (which never waits), a closed pool, a context
+	// already done.
 	Wait time.Duration
 	// Err is the error the caller got: ErrAcquireTimeout, a context's
 	// error, ErrExhausted, ErrNoIdle, ErrBreakerOpen, an ErrDial error or
