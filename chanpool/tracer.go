@@ -43,7 +43,7 @@ type Tracer interface {
 // leases as it does without a Tracer.
 type LeaseTracer interface {
 	// LeaseEnd is called when a lease ends with Release or Destroy, on the
-	// goroutine that ends it, before the connection is reset or closed.
+	// goroutine that ends it, before Config.Reset runs on the connection.
 	LeaseEnd(e LeaseEvent)
 }
 

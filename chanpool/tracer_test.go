@@ -303,3 +303,26 @@ func TestTracerCostsNoAllocation(t *testing.T) {
 		assert.Zero(t, allocs, "%T: a Tracer that allocates nothing costs the pool no allocation", tr)
 	}
 }
+
+// LeaseEnd comes before the connection is reset, with the hold time up to
+// the Release call.
+func TestLeaseEndBeforeReset(t *testing.T) {
+	rec := &recorder{}
+	cfg := (&backend{}).config()
+	cfg.MaxConns = 1
+	cfg.Tracer = rec
+	var endsAtReset []int
+	cfg.Reset = func(context.Context, *res) error {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		endsAtReset = append(endsAtReset, len(rec.ends))
+		return nil
+	}
+	p, clk := newPool(t, cfg)
+	c := acquireN(t, p, 1)[0]
+	clk.Advance(time.Second)
+	require.NoError(t, c.Release())
+	assert.Equal(t, []int{1}, endsAtReset, "LeaseEnd before Reset")
+	require.Len(t, rec.ends, 1)
+	assert.Equal(t, time.Second, rec.ends[0].Held)
+}
