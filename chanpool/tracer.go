@@ -161,7 +161,7 @@ func (p *Pool[T]) acquireTraced(ctx context.Context, try bool) (Conn[T], error) 
 		h, e.Err = p.acquireSlow(ctx, false, chk)
 		end := p.clock.Mono()
 		e.Waited, e.Wait = true, end-start
-		if e.Err == nil && p.leases != nil {
+		if e.Err == nil && p.leaseTracer != nil {
 			// The lease's start, for LeaseEnd, from the read the wait's
 			// end needed anyway.
 			h.t.c.leasedAt.Store(int64(end) + 1)
@@ -171,7 +171,7 @@ func (p *Pool[T]) acquireTraced(ctx context.Context, try bool) (Conn[T], error) 
 		e.Waited = true
 	} else {
 		c := h.t.c
-		if p.leases != nil && !e.Waited {
+		if p.leaseTracer != nil && !e.Waited {
 			c.leasedAt.Store(p.leaseStamp())
 		}
 		e.Conn = c.info()
@@ -192,5 +192,5 @@ func (p *Pool[T]) traceLeaseEnd(c *conn[T], destroyed bool) {
 			p.holds.add(held)
 		}
 	}
-	p.leases.LeaseEnd(LeaseEvent{Conn: c.info(), Held: held, Destroyed: destroyed})
+	p.leaseTracer.LeaseEnd(LeaseEvent{Conn: c.info(), Held: held, Destroyed: destroyed})
 }
