@@ -25,7 +25,7 @@ CHECKS := fmt-check vet staticcheck race tidy-check
 per-module = $(addprefix $(1)/,$(MODULES))
 
 .DEFAULT_GOAL := help
-.PHONY: help print-modules test test-386 vet lint fmt-check staticcheck race fuzz demo demo-mcp demo-resize bench bench-smoke callgrind \
+.PHONY: help print-modules test test-386 vet lint fmt-check staticcheck race fuzz demo demo-mcp demo-resize demo-otel bench bench-smoke callgrind \
 	tidy-check $(foreach c,$(CHECKS),$(call per-module,$(c)))
 
 help: ## list the targets
@@ -94,6 +94,9 @@ demo-mcp: ## per-call latency of MCP tools/call, pooled vs connect-per-call, std
 demo-resize: ## the demo with a live resize: MaxConns lowered to a quarter under load, then raised back
 	$(GO) run ./examples/echo -resize $(DEMO_FLAGS)
 
+demo-otel: ## one traced slow acquire, exported to stdout as an OpenTelemetry span (contrib/otel/cmd/demo)
+	cd contrib/otel && $(GO) run ./cmd/demo
+
 bench: ## full benchmark comparison with a benchstat table (see benchmarks/)
 	$(MAKE) -C $(BENCHMARKS) bench
 
@@ -101,5 +104,5 @@ bench: ## full benchmark comparison with a benchstat table (see benchmarks/)
 bench-smoke: ## run every benchmark once, to check they still work
 	cd $(BENCHMARKS) && $(GO) test -run='^$$' -bench=. -benchtime=1x ./...
 
-callgrind: ## instructions per uncontended acquire+release under callgrind (needs valgrind)
+callgrind: ## instructions per uncontended acquire+release under callgrind (needs valgrind; OTEL=1: contrib/otel's Tracer too)
 	bash $(BENCHMARKS)/callgrind.sh

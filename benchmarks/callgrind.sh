@@ -8,6 +8,7 @@
 #
 #	bash benchmarks/callgrind.sh            # from the repository root
 #	LOW=20000 HIGH=220000 bash benchmarks/callgrind.sh
+#	OTEL=1 bash benchmarks/callgrind.sh     # also contrib/otel's Tracer cases
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -47,7 +48,10 @@ $GO test -c -o "$tmp/chanpool.test" ./chanpool
 (cd benchmarks && $GO test -c -o "$tmp/benchmarks.test" .)
 
 printf '%-72s %s\n' "benchmark (GOMAXPROCS=1, $LOW and $HIGH iterations)" "instructions/op"
-for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$'; do
+# The Traced ones are the cost of a Tracer that does nothing: one that is not
+# a LeaseTracer, and one that is.
+for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$' \
+	'^BenchmarkAcquireReleaseTraced$/^tracer=acquires$' '^BenchmarkAcquireReleaseTraced$/^tracer=leases$'; do
 	n=$(per "$tmp/chanpool.test" "$b")
 	printf '%-72s %s\n' "chanpool: $b" "$n"
 done
@@ -58,3 +62,17 @@ for pool in chanpool chanpool-checks chancas chan; do
 	n=$(per "$tmp/benchmarks.test" "$b")
 	printf '%-72s %s\n' "benchmarks: AcquireRelease/pool=$pool/size=8/clients=1" "$n"
 done
+# contrib/otel's BenchmarkAcquireRelease: its Tracer on a no-op and an SDK
+# provider, by default and WithEveryAcquire, against no Tracer and the bare
+# channel. Optional: the SDK cases take a minute under callgrind.
+if [ -n "${OTEL:-}" ]; then
+	(cd contrib/otel && $GO test -c -o "$tmp/otel.test" .)
+	for c in 'tracer=none$' 'tracer=empty$' 'tracer=empty-leases$' \
+		'tracer=otel$/^provider=noop$/^every=false$' 'tracer=otel$/^provider=sdk$/^every=false$' \
+		'tracer=otel$/^provider=noop$/^every=true$' 'tracer=otel$/^provider=sdk$/^every=true$'; do
+		n=$(per "$tmp/otel.test" "^BenchmarkAcquireRelease\$/^$c")
+		label=${c//\$\/^//}
+		printf '%-72s %s\n' "contrib/otel: AcquireRelease/${label%\$}" "$n"
+	done
+	printf '%-72s %s\n' "contrib/otel: ChannelFloor" "$(per "$tmp/otel.test" '^BenchmarkChannelFloor$')"
+fi

@@ -73,18 +73,24 @@ func BenchmarkAcquireReleaseEvicting(b *testing.B) {
 }
 
 // BenchmarkAcquireReleaseTraced is BenchmarkAcquireRelease with a Tracer
-// that does nothing: the cost of the tracing path itself.
+// that does nothing: the cost of the tracing path itself. Its
+// LeaseTracer case also times every lease.
 func BenchmarkAcquireReleaseTraced(b *testing.B) {
+	b.Run("tracer=acquires", func(b *testing.B) { acquireReleaseLoop(b, tracedBenchPool(b, nopTracer{})) })
+	b.Run("tracer=leases", func(b *testing.B) { acquireReleaseLoop(b, tracedBenchPool(b, nopLeaseTracer{})) })
+}
+
+func tracedBenchPool(b *testing.B, tr chanpool.Tracer) *chanpool.Pool[*res] {
 	be := &backend{}
 	p, err := chanpool.New(chanpool.Config[*res]{
 		Dial: be.dial, MaxConns: 8, MinConns: chanpool.None, MaxWaiting: 0,
-		AcquireTimeout: chanpool.None, EvictionInterval: chanpool.None, Tracer: nopTracer{},
+		AcquireTimeout: chanpool.None, EvictionInterval: chanpool.None, Tracer: tr,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { p.Close(context.Background()) })
-	acquireReleaseLoop(b, p)
+	return p
 }
 
 func BenchmarkChannelFloor(b *testing.B) {

@@ -183,8 +183,8 @@ type Config[T any] struct {
 	Hooks Hooks
 
 	// Tracer, if set, observes every acquire, with the caller's context,
-	// and every lease's end, with its hold time; see Tracer. Nil costs
-	// Acquire one comparison.
+	// and, if it is a LeaseTracer, every lease's end, with its hold time;
+	// see Tracer. Nil costs Acquire one comparison.
 	Tracer Tracer
 }
 

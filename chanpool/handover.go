@@ -2,7 +2,6 @@ package chanpool
 
 import (
 	"context"
-	"time"
 )
 
 // Handing connections over in bulk or for good: Pool.AcquireAllIdle and
@@ -30,20 +29,22 @@ func (p *Pool[T]) AcquireAllIdle(ctx context.Context) []Conn[T] {
 	var out []Conn[T]
 	take := func(t *token[T]) {
 		actx := ctx
-		var start time.Duration
 		if p.traced {
 			actx = p.cfg.Tracer.AcquireStart(ctx)
-			start = p.clock.Mono()
 		}
 		h, ok := p.lease(actx, t, false, nil)
 		if !ok {
 			return
 		}
 		if p.traced {
-			end := p.clock.Mono()
+			// Served at once from the idle list, as acquireTraced's
+			// acquires that did not wait: no wait, no clock read but a
+			// LeaseTracer's stamp.
 			c := h.t.c
-			c.leasedAt.Store(int64(end) + 1) // LeaseEnd's hold time, as acquireTraced
-			p.cfg.Tracer.AcquireEnd(actx, AcquireEvent{Conn: c.info(), Wait: end - start})
+			if p.leaseTracer != nil {
+				c.leasedAt.Store(p.leaseStamp())
+			}
+			p.cfg.Tracer.AcquireEnd(actx, AcquireEvent{Conn: c.info()})
 		}
 		out = append(out, h)
 	}
@@ -86,7 +87,7 @@ func (h Conn[T]) Detach() (T, error) {
 	if !c.state.CompareAndSwap(word(h.gen, stBusy), word(h.gen, stDead)) {
 		return zero, p.notHeld(c, h.gen, "Detach")
 	}
-	if p.traced {
+	if p.leaseTracer != nil {
 		p.traceLeaseEnd(c, true)
 	}
 	p.st.destroyedBusy.Add(1)

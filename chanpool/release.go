@@ -78,7 +78,7 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 		if !c.state.CompareAndSwap(busy, word(gen, stReleasing)) {
 			return p.notHeld(c, gen, "Release")
 		}
-		if p.traced {
+		if p.leaseTracer != nil {
 			p.traceLeaseEnd(c, false)
 		} else if gen&p.holdMask == 0 {
 			p.recordHold(c)
@@ -102,7 +102,7 @@ func (p *Pool[T]) releaseSlow(t *token[T], gen uint64) error {
 	// The connection is idle but not yet in the channel: this goroutine
 	// still owns it.
 	if p.cfg.Reset == nil {
-		if p.traced {
+		if p.leaseTracer != nil {
 			p.traceLeaseEnd(c, false)
 		} else if gen&p.holdMask == 0 {
 			p.recordHold(c)
@@ -142,7 +142,7 @@ func (p *Pool[T]) destroyLease(c *conn[T], gen uint64) error {
 	if !c.state.CompareAndSwap(word(gen, stBusy), word(gen, stDead)) {
 		return p.notHeld(c, gen, "Destroy")
 	}
-	if p.traced {
+	if p.leaseTracer != nil {
 		p.traceLeaseEnd(c, true)
 	}
 	p.st.destroyedBusy.Add(1)

@@ -78,7 +78,8 @@ type Stats struct {
 	AcquireWait Latency
 	// HoldTime is the distribution of recent lease durations, acquire to
 	// release. It is sampled: one lease in 64 per connection is timed (every
-	// lease when Config.LeakThreshold is set).
+	// lease when Config.LeakThreshold is set, or Config.Tracer is a
+	// LeaseTracer).
 	HoldTime Latency
 	// DialTime is the distribution of recent successful dials.
 	DialTime Latency

@@ -13,16 +13,19 @@ import (
 	chanpoolotel "github.com/chanpool/chanpool/contrib/otel"
 )
 
-// emptyTracer does nothing: what any Tracer costs the pool itself (it times
-// every acquire and lease once a Tracer is set).
-type emptyTracer struct{}
+// emptyTracer does nothing: what any Tracer costs the pool itself; with
+// LeaseEnd (emptyLeaseTracer), the pool also times every lease for it.
+type (
+	emptyTracer      struct{}
+	emptyLeaseTracer struct{ emptyTracer }
+)
 
 func (emptyTracer) AcquireStart(ctx context.Context) context.Context  { return ctx }
 func (emptyTracer) AcquireEnd(context.Context, chanpool.AcquireEvent) {}
-func (emptyTracer) LeaseEnd(chanpool.LeaseEvent)                      {}
+func (emptyLeaseTracer) LeaseEnd(chanpool.LeaseEvent)                 {}
 
-// BenchmarkTimeNow is one clock read, which the pool makes more of once a
-// Tracer is set.
+// BenchmarkTimeNow is one clock read: the pool makes two per lease for a
+// LeaseTracer, and two per wait.
 func BenchmarkTimeNow(b *testing.B) {
 	for b.Loop() {
 		_ = time.Now()
@@ -30,10 +33,12 @@ func BenchmarkTimeNow(b *testing.B) {
 }
 
 // BenchmarkAcquireRelease is an uncontended acquire and release of a warm
-// pool's one connection: the fast path, which never waits, with no Tracer
-// with a Tracer that does nothing, and with the OpenTelemetry Tracer on a no-op and an SDK provider (spans
-// sampled and ended into a processor that drops them). By default the
-// Tracer makes no span there; every=true makes one per acquire.
+// pool's one connection: the fast path, which never waits, with no Tracer,
+// with a Tracer that does nothing (and one that is also a LeaseTracer), and
+// with the OpenTelemetry Tracer on a no-op and an SDK provider (spans
+// sampled and ended into a processor that drops them), under a recording
+// parent span. By default the Tracer makes no span there; every=true makes
+// one per acquire.
 func BenchmarkAcquireRelease(b *testing.B) {
 	sdk := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
@@ -43,6 +48,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	}{
 		{"tracer=none", nil},
 		{"tracer=empty", emptyTracer{}},
+		{"tracer=empty-leases", emptyLeaseTracer{}},
 		{"tracer=otel/provider=noop/every=false", chanpoolotel.NewTracer(noop.NewTracerProvider())},
 		{"tracer=otel/provider=sdk/every=false", chanpoolotel.NewTracer(sdk)},
 		{"tracer=otel/provider=noop/every=true", chanpoolotel.NewTracer(noop.NewTracerProvider(), chanpoolotel.WithEveryAcquire())},
@@ -80,5 +86,16 @@ func BenchmarkAcquireRelease(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkChannelFloor is the bare channel receive and send that the pool
+// is built on: the floor to compare BenchmarkAcquireRelease with, from the
+// same run.
+func BenchmarkChannelFloor(b *testing.B) {
+	ch := make(chan *conn, 1)
+	ch <- &conn{}
+	for b.Loop() {
+		ch <- <-ch
 	}
 }

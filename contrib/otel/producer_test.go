@@ -98,3 +98,29 @@ func TestProducerBuckets(t *testing.T) {
 	assert.Equal(t, []uint64{0}, dp.BucketCounts, "use_time with no buckets: bucket counts")
 	assert.Empty(t, dp.Bounds, "use_time with no buckets: bounds")
 }
+
+// use_time against a real pool that times every lease (LeakThreshold set):
+// one lease held 5ms, exactly, in the bubble.
+func TestProducerUseTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, chanpool.Config[*conn]{MaxConns: 1, LeakThreshold: time.Hour})
+		c, err := p.Acquire(context.Background())
+		require.NoError(t, err, "Acquire")
+		time.Sleep(5 * time.Millisecond)
+		require.NoError(t, c.Release(), "Release")
+		prod := chanpoolotel.NewProducer(p, chanpoolotel.WithPoolName("db"))
+		reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(prod))
+		sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, reader.Collect(context.Background(), &rm), "Collect")
+		dp := histogram(t, &rm, "db.client.connection.use_time")
+		assert.Equal(t, withPool, dp.Attributes, "attributes")
+		assert.Equal(t, bounds(), dp.Bounds, "bounds")
+		// 5ms is in (2^22 ns, 2^23 ns]: bucket 23-10.
+		want := make([]uint64, len(bounds())+1)
+		want[13] = 1
+		assert.Equal(t, want, dp.BucketCounts, "bucket counts")
+		assert.Equal(t, uint64(1), dp.Count, "count")
+		assert.InDelta(t, 0.005, dp.Sum, 1e-12, "sum")
+	})
+}

@@ -62,11 +62,18 @@ func errorType(err error) string {
 // and no allocation.
 //
 // Whether an acquire waits is known only when it ends, so the span is
-// created then, in AcquireEnd, backdated to the acquire's start with
-// trace.WithTimestamp: AcquireStart returns the caller's context unchanged.
-// A consequence is that the acquire's span is not in the context the pool
-// gives a health check, whose spans, if any, are its siblings. LeaseEnd
-// does nothing.
+// created then, in AcquireEnd, backdated to the start of the wait
+// (chanpool.AcquireEvent.Wait) with trace.WithTimestamp: AcquireStart
+// returns the caller's context unchanged. A consequence is that the
+// acquire's span is not in the context the pool gives a health check, whose
+// spans, if any, are its siblings. The span of an acquire that did not wait
+// has the provider's own start and end times. Tracer is not a
+// chanpool.LeaseTracer, so the pool does not time leases for it.
+//
+// A sampler sees the span's name and kind, not its attributes: they, the
+// error and the status are set once the span is known to be recording, so
+// that a span sampled out, or from a no-op provider, costs no more than
+// the provider's Start and End.
 //
 // Set it as chanpool.Config.Tracer, or compose it with chanpool.Tracers. It
 // is safe for concurrent use. The zero value is not usable: create Tracers
@@ -75,6 +82,9 @@ type Tracer struct {
 	tracer trace.Tracer
 	pool   attribute.KeyValue
 	every  bool
+	// kind is the one start option of a span that needs no timestamp,
+	// built once, so that passing it allocates nothing.
+	kind []trace.SpanStartOption
 }
 
 var _ chanpool.Tracer = (*Tracer)(nil)
@@ -90,6 +100,7 @@ func NewTracer(tp trace.TracerProvider, opts ...Option) *Tracer {
 		tracer: tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		pool:   semconv.DBClientConnectionPoolName(o.poolName),
 		every:  o.everyAcquire,
+		kind:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 	}
 }
 
@@ -97,34 +108,39 @@ func NewTracer(tp trace.TracerProvider, opts ...Option) *Tracer {
 func (t *Tracer) AcquireStart(ctx context.Context) context.Context { return ctx }
 
 // AcquireEnd creates and ends the acquire's span if it waited or failed (or
-// always, with WithEveryAcquire), starting e.Wait before now.
+// always, with WithEveryAcquire).
 func (t *Tracer) AcquireEnd(ctx context.Context, e chanpool.AcquireEvent) {
-	if !t.every && !e.Waited && e.Err == nil {
+	if e.Waited || e.Err != nil {
+		t.waited(ctx, e)
 		return
 	}
+	if !t.every {
+		return
+	}
+	// Served at once from the idle list: Wait is 0, so the span needs no
+	// timestamps of its own.
+	_, span := t.tracer.Start(ctx, SpanName, t.kind...)
+	if span.IsRecording() {
+		span.SetAttributes(t.pool, WaitedKey.Bool(false), WaitTimeKey.Float64(0), ConnIDKey.Int64(int64(e.Conn.ID)))
+	}
+	span.End()
+}
+
+// waited makes the span of an acquire that waited or failed, starting
+// e.Wait before now.
+func (t *Tracer) waited(ctx context.Context, e chanpool.AcquireEvent) {
 	end := time.Now()
-	attrs := []attribute.KeyValue{
-		t.pool,
-		WaitedKey.Bool(e.Waited),
-		WaitTimeKey.Float64(e.Wait.Seconds()),
-		{},
-	}
-	if e.Err == nil {
-		attrs[3] = ConnIDKey.Int64(int64(e.Conn.ID))
-	} else {
-		attrs = attrs[:3]
-	}
-	_, span := t.tracer.Start(ctx, SpanName,
-		trace.WithTimestamp(end.Add(-e.Wait)),
-		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(attrs...))
-	if e.Err != nil {
-		span.SetAttributes(ErrorTypeKey.String(errorType(e.Err)))
-		span.RecordError(e.Err, trace.WithTimestamp(end))
-		span.SetStatus(codes.Error, e.Err.Error())
+	_, span := t.tracer.Start(ctx, SpanName, t.kind[0], trace.WithTimestamp(end.Add(-e.Wait)))
+	if span.IsRecording() {
+		last := ConnIDKey.Int64(int64(e.Conn.ID))
+		if e.Err != nil {
+			last = ErrorTypeKey.String(errorType(e.Err))
+		}
+		span.SetAttributes(t.pool, WaitedKey.Bool(e.Waited), WaitTimeKey.Float64(e.Wait.Seconds()), last)
+		if e.Err != nil {
+			span.RecordError(e.Err, trace.WithTimestamp(end))
+			span.SetStatus(codes.Error, e.Err.Error())
+		}
 	}
 	span.End(trace.WithTimestamp(end))
 }
-
-// LeaseEnd does nothing.
-func (t *Tracer) LeaseEnd(chanpool.LeaseEvent) {}

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
 
 	"github.com/chanpool/chanpool/chanpool"
 	chanpoolotel "github.com/chanpool/chanpool/contrib/otel"
@@ -67,6 +69,7 @@ func TestTracer(t *testing.T) {
 			assert.Equal(t, chanpoolotel.ScopeName, s.InstrumentationScope().Name, "scope")
 			assert.Equal(t, "db", attrs(s)["db.client.connection.pool.name"].AsString(), "pool name")
 			assert.True(t, attrs(s)[chanpoolotel.WaitedKey].AsBool(), "waited")
+			assert.Equal(t, trace.SpanKindInternal, s.SpanKind(), "span kind")
 		}
 
 		dialed := spans[0]
@@ -102,6 +105,12 @@ func TestTracerEveryAcquire(t *testing.T) {
 		assert.True(t, attrs(spans[0])[chanpoolotel.WaitedKey].AsBool(), "first: waited")
 		fast := spans[1]
 		assert.False(t, attrs(fast)[chanpoolotel.WaitedKey].AsBool(), "second: waited")
+		assert.Zero(t, attrs(fast)[chanpoolotel.WaitTimeKey].AsFloat64(), "second: wait time")
+		assert.Equal(t, attrs(spans[0])[chanpoolotel.ConnIDKey], attrs(fast)[chanpoolotel.ConnIDKey], "second: connection id, the first's")
+		assert.Equal(t, int64(1), attrs(fast)[chanpoolotel.ConnIDKey].AsInt64(), "second: connection id")
+		assert.NotContains(t, attrs(fast), chanpoolotel.ErrorTypeKey, "second: error.type")
+		assert.Len(t, fast.Attributes(), 4, "second: attributes")
+		assert.Equal(t, trace.SpanKindInternal, fast.SpanKind(), "second: span kind")
 		assert.Equal(t, time.Duration(0), fast.EndTime().Sub(fast.StartTime()), "second: span duration")
 		assert.Equal(t, chanpoolotel.DefaultPoolName, attrs(fast)["db.client.connection.pool.name"].AsString(), "default pool name")
 	})
@@ -112,17 +121,71 @@ func TestTracerEveryAcquire(t *testing.T) {
 func TestTracerFastPathAllocs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, rec, ctx := tracedPool(t)
-		c, err := p.Acquire(ctx) // dials
-		require.NoError(t, err, "Acquire")
-		require.NoError(t, c.Release(), "Release")
-		allocs := testing.AllocsPerRun(100, func() {
-			c, err := p.Acquire(ctx)
-			if err != nil {
-				t.Fatalf("Acquire: got %v, want nil", err)
-			}
-			_ = c.Release()
-		})
-		assert.Zero(t, allocs, "allocations per acquire and release")
+		assert.Zero(t, allocsPerAcquire(t, p, ctx), "allocations per acquire and release")
 		assert.Len(t, rec.Ended(), 1, "spans ended (the dial's only)")
+	})
+}
+
+// WithEveryAcquire allocates nothing of the Tracer's own for a span that
+// is not recording: with a provider whose Start allocates nothing (freeStarts),
+// an acquire and release allocate nothing. What is left with a real
+// provider is its own (contrib/otel's README, "Benchmark").
+func TestTracerEveryAcquireAllocs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, chanpool.Config[*conn]{
+			MaxConns: 1,
+			Tracer:   chanpoolotel.NewTracer(freeStarts{}, chanpoolotel.WithEveryAcquire()),
+		})
+		assert.Zero(t, allocsPerAcquire(t, p, context.Background()), "allocations per acquire and release")
+	})
+}
+
+// freeStarts is a TracerProvider whose spans are the API's non-recording
+// span, started without allocating, to tell the Tracer's allocations from
+// a provider's.
+type freeStarts struct{ embedded.TracerProvider }
+
+func (freeStarts) Tracer(string, ...trace.TracerOption) trace.Tracer { return freeTracer{} }
+
+type freeTracer struct{ embedded.Tracer }
+
+func (freeTracer) Start(ctx context.Context, _ string, _ ...trace.SpanStartOption) (context.Context, trace.Span) {
+	return ctx, trace.SpanFromContext(context.Background())
+}
+
+// A span the sampler drops gets none of the attributes, error or status,
+// and the recorder sees no span at all; the acquire still succeeds.
+func TestTracerSampledOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithSampler(sdktrace.NeverSample()))
+		p := newPool(t, chanpool.Config[*conn]{
+			MaxConns:       1,
+			AcquireTimeout: 10 * time.Millisecond,
+			Tracer:         chanpoolotel.NewTracer(tp, chanpoolotel.WithEveryAcquire()),
+		})
+		for range 2 {
+			c, err := p.Acquire(context.Background())
+			require.NoError(t, err, "Acquire")
+			require.NoError(t, c.Release(), "Release")
+		}
+		assert.Empty(t, rec.Started(), "spans started")
+		assert.Empty(t, rec.Ended(), "spans ended")
+	})
+}
+
+// allocsPerAcquire warms p with one acquire (a dial) and returns the
+// allocations of an acquire and release that follow, with ctx.
+func allocsPerAcquire(t *testing.T, p *chanpool.Pool[*conn], ctx context.Context) float64 {
+	t.Helper()
+	c, err := p.Acquire(ctx) // dials
+	require.NoError(t, err, "Acquire")
+	require.NoError(t, c.Release(), "Release")
+	return testing.AllocsPerRun(100, func() {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			t.Fatalf("Acquire: got %v, want nil", err)
+		}
+		_ = c.Release()
 	})
 }

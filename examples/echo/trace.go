@@ -29,8 +29,6 @@ func (s *slowest) AcquireEnd(_ context.Context, e chanpool.AcquireEvent) {
 	}
 }
 
-func (s *slowest) LeaseEnd(chanpool.LeaseEvent) {}
-
 // String describes the slowest acquire as a one-line span.
 func (s *slowest) String() string {
 	s.mu.Lock()
