@@ -8,6 +8,7 @@
 #
 #	bash benchmarks/callgrind.sh            # from the repository root
 #	LOW=20000 HIGH=220000 bash benchmarks/callgrind.sh
+#	TAGS=smartconnpool bash benchmarks/callgrind.sh   # smartconnpool too
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,6 +17,7 @@ command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not found (apt-
 LOW=${LOW:-20000}
 HIGH=${HIGH:-220000}
 GO=${GO:-go}
+TAGS=${TAGS:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -44,7 +46,7 @@ per() {
 }
 
 $GO test -c -o "$tmp/chanpool.test" ./chanpool
-(cd benchmarks && $GO test -c -o "$tmp/benchmarks.test" .)
+(cd benchmarks && $GO test -tags "$TAGS" -c -o "$tmp/benchmarks.test" .)
 
 printf '%-72s %s\n' "benchmark (GOMAXPROCS=1, $LOW and $HIGH iterations)" "instructions/op"
 for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$'; do
@@ -53,7 +55,9 @@ for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$'; do
 done
 # chanpool-checks is chanpool with a HealthCheck and a Reset that return nil
 # at once: the fast path of a realistic configuration.
-for pool in chanpool chanpool-checks chancas chan; do
+pools=(chanpool chanpool-checks chancas chan)
+[[ ,$TAGS, == *,smartconnpool,* ]] && pools+=(smartconnpool)
+for pool in "${pools[@]}"; do
 	b="^BenchmarkAcquireRelease\$/^pool=$pool\$/^size=8\$/^clients=1\$"
 	n=$(per "$tmp/benchmarks.test" "$b")
 	printf '%-72s %s\n' "benchmarks: AcquireRelease/pool=$pool/size=8/clients=1" "$n"
