@@ -155,6 +155,9 @@ func drawPlots(res *results, dir string, progress func(string, ...any)) (map[str
 		{"Handoff", []int{handoffSize}, handoffClients},
 		{"Growth", []int{8}, growth},
 	} {
+		if !res.has(b.bench) {
+			continue // filtered out by BENCH: a plot with no line cannot be drawn
+		}
 		name := "plot_" + strings.ToLower(b.bench) + ".png"
 		progress("plot %s", name)
 		if err := plotBench(res, b.bench, b.sizes, b.cl, res.procs(), filepath.Join(dir, name)); err != nil {

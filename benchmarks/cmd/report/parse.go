@@ -152,6 +152,16 @@ func (r *results) allocs(c cell) (float64, bool) {
 	return slices.Max(s.allocs), true
 }
 
+// has reports whether the results have any run of benchmark bench.
+func (r *results) has(bench string) bool {
+	for c := range r.cells {
+		if c.bench == bench {
+			return true
+		}
+	}
+	return false
+}
+
 // procs returns the -cpu values of the results, ascending.
 func (r *results) procs() []int {
 	var ps []int

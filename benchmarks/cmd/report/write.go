@@ -58,6 +58,9 @@ func writeReport(w io.Writer, r report) {
 	fmt.Fprintf(w, "BenchmarkHandoff: %d connections, each client yields the processor once (runtime.Gosched) while it holds one, "+
 		"so that the other clients find every connection out and wait: the handoff path, release to waiter.\n\n", handoffSize)
 	tallyCells(tallies, &order, benchTable(w, r.res, "Handoff", []int{handoffSize}, handoffClients, r.procs))
+	if plot, ok := r.plots["Handoff"]; ok {
+		fmt.Fprintf(w, "\n![ns/op against clients, Handoff](%s)\n", plot)
+	}
 	fmt.Fprintln(w)
 	holdVerdicts := benchSection(w, &r, "Hold (≈ 1 µs of work per lease; AcquireRelease's bars, for information)", "Hold", sizes, clients, r.procs)
 
@@ -101,7 +104,10 @@ func writeReport(w io.Writer, r report) {
 	fmt.Fprintf(w, "## Growth\n\n")
 	fmt.Fprintf(w, "ns per acquire+release on 8 connections as the clients grow (BenchmarkGrowth):\n\n")
 	growthTable(w, r.res, 8, growth, r.procs)
-	fmt.Fprintf(w, "\n![ns/op against clients, Growth](%s)\n\n", r.plots["Growth"])
+	if plot, ok := r.plots["Growth"]; ok {
+		fmt.Fprintf(w, "\n![ns/op against clients, Growth](%s)\n", plot)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Memory: heap bytes each waiting caller adds beyond a goroutine blocked on a bare channel "+
 		"(8 connections, all held; median of 3), and heap bytes per idle pooled connection beyond the `*FakeConn` itself "+
 		"(the whole pool's heap over its size, so fixed costs are spread over %d connections). "+
@@ -174,6 +180,9 @@ func writeReport(w io.Writer, r report) {
 func benchSection(w io.Writer, r *report, title, bench string, sizes, clients, procs []int) []verdict {
 	fmt.Fprintf(w, "## %s\n\n", title)
 	verdicts := benchTable(w, r.res, bench, sizes, clients, procs)
-	fmt.Fprintf(w, "\n![ns/op against clients, %s](%s)\n\n", bench, r.plots[bench])
+	if plot, ok := r.plots[bench]; ok {
+		fmt.Fprintf(w, "\n![ns/op against clients, %s](%s)\n", bench, plot)
+	}
+	fmt.Fprintln(w)
 	return verdicts
 }
