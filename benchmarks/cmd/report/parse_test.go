@@ -128,6 +128,10 @@ func TestTailMarks(t *testing.T) {
 	assert.False(t, tp.met)
 	assert.True(t, p999.met, "chan is a floor, not a pool")
 
+	tails["chanpool"] = tailStats{opsRounds: []int64{93, 93, 93}, p999: 500 * time.Microsecond}
+	tp, _ = tailMarks(tails)
+	assert.False(t, tp.met, "0.93 < 0.95")
+
 	tails["chanpool"] = tailStats{opsRounds: []int64{96, 100, 95}, p999: 500 * time.Microsecond}
 	tails["sql"] = tailStats{opsRounds: []int64{1, 1, 1}, p999: 400 * time.Microsecond}
 	tp, p999 = tailMarks(tails)
@@ -172,5 +176,53 @@ func TestTailRatio(t *testing.T) {
 		if got := tailRatio(tc.p999, tc.p50); got != tc.want {
 			t.Errorf("tailRatio(%v, %v) = %q, want %q", tc.p999, tc.p50, got, tc.want)
 		}
+	}
+}
+
+// synthetic returns results with the given ns/op runs, in pass order, for
+// the contenders of one AcquireRelease cell (size 8, 1 client, -cpu 1).
+func synthetic(runs map[string][]float64) (*results, cell) {
+	c := cell{bench: "AcquireRelease", size: 8, clients: 1, procs: 1}
+	r := &results{cells: map[cell]*samples{}}
+	for name, ns := range runs {
+		k := c
+		k.pool = name
+		r.cells[k] = &samples{ns: ns, allocs: make([]float64, len(ns))}
+	}
+	return r, c
+}
+
+// TestRatioIsPerPass: a ratio is the median of the per-pass ratios, which
+// here (1, 1, 2) differs from the ratio of the medians (2).
+func TestRatioIsPerPass(t *testing.T) {
+	r, c := synthetic(map[string][]float64{"chanpool": {100, 300, 200}, "chancas": {100, 300, 100}})
+	got, ok := r.ratio(c, "chanpool", "chancas")
+	require.True(t, ok)
+	assert.InDelta(t, 1, got, 1e-9)
+}
+
+// TestRatioBarLimits checks each bar at its limit (met) and just past it
+// (missed).
+func TestRatioBarLimits(t *testing.T) {
+	for _, tc := range []struct {
+		bar      ratioBar
+		num, den float64
+		met      bool
+	}{
+		{casBar, 115, 100, true},
+		{casBar, 116, 100, false},
+		{puddleBar, 200, 100, true},
+		{puddleBar, 199, 100, false},
+		{smartBar, 150, 100, true},
+		{smartBar, 149, 100, false},
+		{checksBar, 130, 100, true},
+		{checksBar, 131, 100, false},
+		{handoffBar, 95, 100, true},
+		{handoffBar, 94, 100, false},
+	} {
+		r, c := synthetic(map[string][]float64{tc.bar.num: {tc.num}, tc.bar.den: {tc.den}})
+		m := tc.bar.judge(r, c)
+		assert.True(t, m.ok)
+		assert.Equal(t, tc.met, m.met, "%s at %g/%g", tc.bar.name, tc.num, tc.den)
 	}
 }
