@@ -53,14 +53,15 @@ version="chanpool at $commit, sources sha256 $src"
 HOLD_ROUNDS=${HOLD_ROUNDS:-$("$bin/report" -calibrate)}
 export HOLD_ROUNDS
 
-# The grid's contenders (chanpool-checks too) × (16 AcquireRelease + 16 Hold
-# + 2 Handoff cases), and the others × 4 Growth cases; smartconnpool is one
+# The grid's contenders (chanpool-checks too) × (8 AcquireRelease + 8 Hold
+# + 2 Handoff cases, each size × clients pair), and the others × 4 Growth
+# cases; smartconnpool is one
 # of each only when TAGS has it.
 ncpu=$(tr ',' '\n' <<<"$CPU" | grep -c .)
 grid=8
 [[ ,$TAGS, == *,smartconnpool,* ]] && grid=9
 total=0 # unknown for a -bench filter
-if [[ $BENCH == . ]]; then total=$(((grid * 34 + (grid - 1) * 4) * ncpu * COUNT)); fi
+if [[ $BENCH == . ]]; then total=$(((grid * 18 + (grid - 1) * 4) * ncpu * COUNT)); fi
 
 # One -bench pattern per cell, so that within a pass the contenders of a
 # cell run back to back (the sizes and client counts of bench_test.go): the
