@@ -29,6 +29,28 @@ func BenchmarkHold(b *testing.B) {
 	benchGrid(b, benchmarks.GridNames, sizes, clients, benchmarks.HoldIters())
 }
 
+// BenchmarkHandoff measures the handoff path: 64 and 1024 clients share 8
+// connections, and each yields the processor once (runtime.Gosched) while it
+// holds one, so that the other clients run meanwhile, find every connection
+// out and wait: nearly every acquire is a wait ended by a release. It is the
+// tail harness's saturation scenario without the Spin work and the timing,
+// as a benchmark benchstat can compare.
+func BenchmarkHandoff(b *testing.B) {
+	for _, name := range benchmarks.GridNames {
+		for _, n := range handoffClients {
+			b.Run(fmt.Sprintf("pool=%s/size=%d/clients=%d", name, handoffSize, n), func(b *testing.B) {
+				runClients(b, name, handoffSize, n, 0, true)
+			})
+		}
+	}
+}
+
+// The Handoff cells: every acquire waits once clients outnumber the
+// connections and each holder yields.
+const handoffSize = 8
+
+var handoffClients = []int{64, 1024}
+
 // BenchmarkGrowth follows ns/op as the clients waiting on 8 connections go
 // from 8 to 4096.
 func BenchmarkGrowth(b *testing.B) {
@@ -40,7 +62,7 @@ func benchGrid(b *testing.B, names []string, sizes, clients []int, hold int) {
 		for _, size := range sizes {
 			for _, n := range clients {
 				b.Run(fmt.Sprintf("pool=%s/size=%d/clients=%d", name, size, n), func(b *testing.B) {
-					runClients(b, name, size, n, hold)
+					runClients(b, name, size, n, hold, false)
 				})
 			}
 		}
@@ -50,11 +72,12 @@ func benchGrid(b *testing.B, names []string, sizes, clients []int, hold int) {
 var sink atomic.Uint64
 
 // runClients splits b.N acquire+release cycles across clients goroutines,
-// so that ns/op is the time per cycle of the whole pool. The pool is built
+// so that ns/op is the time per cycle of the whole pool; each holder yields
+// once if yield is set. The pool is built
 // and filled, and the goroutines started and parked on start, before the
 // timer starts: neither their creation nor the runtime's first allocations
 // for them count.
-func runClients(b *testing.B, name string, size, clients, hold int) {
+func runClients(b *testing.B, name string, size, clients, hold int, yield bool) {
 	c, err := benchmarks.New(name, size, clients)
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +100,7 @@ func runClients(b *testing.B, name string, size, clients, hold int) {
 		wg.Go(func() {
 			ready.Done()
 			<-start
-			sum, err := c.Run(ctx, ops, hold)
+			sum, err := c.Run(ctx, ops, hold, yield)
 			errs[i] = err
 			sink.Add(sum)
 		})

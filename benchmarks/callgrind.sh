@@ -9,6 +9,7 @@
 #	bash benchmarks/callgrind.sh            # from the repository root
 #	LOW=20000 HIGH=220000 bash benchmarks/callgrind.sh
 #	OTEL=1 bash benchmarks/callgrind.sh     # also contrib/otel's Tracer cases
+#	TAGS=smartconnpool bash benchmarks/callgrind.sh   # smartconnpool too
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,6 +18,7 @@ command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not found (apt-
 LOW=${LOW:-20000}
 HIGH=${HIGH:-220000}
 GO=${GO:-go}
+TAGS=${TAGS:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -45,7 +47,7 @@ per() {
 }
 
 $GO test -c -o "$tmp/chanpool.test" ./chanpool
-(cd benchmarks && $GO test -c -o "$tmp/benchmarks.test" .)
+(cd benchmarks && $GO test -tags "$TAGS" -c -o "$tmp/benchmarks.test" .)
 
 printf '%-72s %s\n' "benchmark (GOMAXPROCS=1, $LOW and $HIGH iterations)" "instructions/op"
 # The Traced ones are the cost of a Tracer that does nothing: one that is not
@@ -57,7 +59,9 @@ for b in '^BenchmarkAcquireRelease$' '^BenchmarkAcquireReleaseEvicting$' \
 done
 # chanpool-checks is chanpool with a HealthCheck and a Reset that return nil
 # at once: the fast path of a realistic configuration.
-for pool in chanpool chanpool-checks chancas chan; do
+pools=(chanpool chanpool-checks chancas chan)
+[[ ,$TAGS, == *,smartconnpool,* ]] && pools+=(smartconnpool)
+for pool in "${pools[@]}"; do
 	b="^BenchmarkAcquireRelease\$/^pool=$pool\$/^size=8\$/^clients=1\$"
 	n=$(per "$tmp/benchmarks.test" "$b")
 	printf '%-72s %s\n' "benchmarks: AcquireRelease/pool=$pool/size=8/clients=1" "$n"

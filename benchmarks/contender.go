@@ -12,8 +12,25 @@ import (
 )
 
 // Names lists the contenders in report order: chanpool, its peers, then the
-// three floors.
-var Names = []string{"chanpool", "puddle", "commons", "sql", "chan", "chancas", "mutex"}
+// three floors. The peer smartconnpool (vitess's) is there only in a build
+// with -tags smartconnpool, as its dependencies take minutes to compile.
+var Names = names()
+
+func names() []string {
+	peers := []string{"puddle", "commons", "sql"}
+	if withSmartconnpool {
+		peers = slices.Insert(peers, 1, Smartconnpool)
+	}
+	return slices.Concat([]string{"chanpool"}, peers, Floors)
+}
+
+// Floors are the contenders that are no pool: they ignore ctx and keep no
+// count (floors.go). The bars compare chanpool with them, and its tail
+// latency with that of the other pools.
+var Floors = []string{"chan", "chancas", "mutex"}
+
+// Smartconnpool names vitess's pool, in builds with -tags smartconnpool.
+const Smartconnpool = "smartconnpool"
 
 // Checks is chanpool as its users configure it: "chanpool" plus a
 // Config.HealthCheck and a Config.Reset that return nil at once, every
@@ -38,9 +55,10 @@ type Contender interface {
 	Name() string
 	Size() int
 	// Run does ops acquire+release cycles on the calling goroutine, with
-	// hold rounds of Spin between acquire and release. It stops at the first
+	// hold rounds of Spin between acquire and release, then, if yield is
+	// set, one runtime.Gosched before the release. It stops at the first
 	// error. The sum it returns is Spin's, to be kept.
-	Run(ctx context.Context, ops, hold int) (uint64, error)
+	Run(ctx context.Context, ops, hold int, yield bool) (uint64, error)
 	// RunTimed is Run until stop is set, recording each acquire's wait in
 	// acq and each release's duration in rel while record is set. While it
 	// holds a connection it also yields the processor once, as a caller
@@ -80,6 +98,8 @@ func New(name string, size, clients int) (Contender, error) {
 	case "puddle":
 		p, perr := newPuddle(size)
 		c, err = wrap(name, size, p, perr)
+	case Smartconnpool:
+		c, err = newSmartconnpool(name, size)
 	case "commons":
 		p, perr := newCommons(size)
 		c, err = wrap(name, size, p, perr)
@@ -130,7 +150,7 @@ func (a *adapter[H, P]) Name() string { return a.name }
 func (a *adapter[H, P]) Size() int    { return a.size }
 func (a *adapter[H, P]) Close() error { return a.p.close() }
 
-func (a *adapter[H, P]) Run(ctx context.Context, ops, hold int) (uint64, error) {
+func (a *adapter[H, P]) Run(ctx context.Context, ops, hold int, yield bool) (uint64, error) {
 	var sum uint64
 	for range ops {
 		h, err := a.p.acquire(ctx)
@@ -139,6 +159,9 @@ func (a *adapter[H, P]) Run(ctx context.Context, ops, hold int) (uint64, error) 
 		}
 		if hold > 0 {
 			sum += Spin(hold)
+		}
+		if yield {
+			runtime.Gosched()
 		}
 		if err := a.p.release(h); err != nil {
 			return sum, err

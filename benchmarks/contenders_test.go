@@ -42,7 +42,7 @@ func TestContenders(t *testing.T) {
 							return
 						}
 					}
-					_, errs[i] = c.Run(ctx, ops, 10)
+					_, errs[i] = c.Run(ctx, ops, 10, false)
 				})
 			}
 			wg.Wait()
@@ -84,7 +84,7 @@ func TestChanpoolZeroAllocs(t *testing.T) {
 			defer func() { assert.NoError(t, c.Close()) }()
 
 			fast := testing.AllocsPerRun(1000, func() {
-				_, err := c.Run(ctx, 1, 0)
+				_, err := c.Run(ctx, 1, 0, false)
 				require.NoError(t, err)
 			})
 			assert.Zero(t, fast, "allocs per acquire+release, fast path")
@@ -95,7 +95,7 @@ func TestChanpoolZeroAllocs(t *testing.T) {
 			for range clients {
 				wg.Go(func() {
 					<-start
-					_, err := c.Run(ctx, ops, 0)
+					_, err := c.Run(ctx, ops, 0, false)
 					assert.NoError(t, err)
 				})
 			}

@@ -81,7 +81,7 @@ func parkBare(block chan struct{}) { <-block }
 
 //go:noinline
 func parkInPool(ctx context.Context, c Contender) error {
-	_, err := c.Run(ctx, 1, 0)
+	_, err := c.Run(ctx, 1, 0, false)
 	return err
 }
 

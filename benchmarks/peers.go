@@ -125,7 +125,9 @@ func (p *sqlPool) close() error                                   { return p.db.
 func (p *sqlPool) value(c *sql.Conn) *FakeConn {
 	var fc *FakeConn
 	_ = c.Raw(func(dc any) error {
-		fc, _ = dc.(*FakeConn)
+		if sc, ok := dc.(sqlConn); ok {
+			fc = sc.FakeConn
+		}
 		return nil
 	})
 	return fc

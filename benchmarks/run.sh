@@ -10,8 +10,12 @@
 #   ROUNDS=3         rounds of the tail-latency cases (medians are reported)
 #   WAITERS=8,64,512,4096  waiting-client counts of the memory table
 #   OUTDIR=.         where RESULTS.md and the plots go; raw output in OUTDIR/results/
+#   TAGS=smartconnpool  build tags: the default adds vitess's smartconnpool, whose
+#                    dependencies take about 4 minutes to compile the first time
+#   CALLGRIND=auto   count instructions with callgrind.sh: auto (if valgrind is
+#                    installed), yes, or no
 #
-# Defaults take about 8 minutes on 2 cores.
+# Defaults take about 13 minutes on 2 cores, callgrind included.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,14 +28,19 @@ WARMUP=${WARMUP:-200ms}
 ROUNDS=${ROUNDS:-3}
 WAITERS=${WAITERS:-8,64,512,4096}
 OUTDIR=${OUTDIR:-.}
+TAGS=${TAGS-smartconnpool}
+CALLGRIND=${CALLGRIND:-auto}
 raw="$OUTDIR/results"
 mkdir -p "$raw"
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-echo "run.sh: building the benchmarks" >&2
-go test -c -o "$bin/benchmarks.test" .
-go build -o "$bin/report" ./cmd/report
+echo "run.sh: building the benchmarks (tags: ${TAGS:-none})" >&2
+go test -tags "$TAGS" -c -o "$bin/benchmarks.test" .
+go build -tags "$TAGS" -o "$bin/report" ./cmd/report
+# The contenders' own checks, with the binary that is about to be measured
+# (the race-enabled run of `make test` builds without TAGS, to stay quick).
+"$bin/benchmarks.test" -test.run '^(TestContenders|TestRunTail|TestMeasureMemory|TestChanpoolZeroAllocs)$' -test.count 1 >&2
 
 # Which chanpool was measured: the commit, and a hash of its non-test
 # sources, which tells uncommitted states apart.
@@ -44,11 +53,15 @@ version="chanpool at $commit, sources sha256 $src"
 HOLD_ROUNDS=${HOLD_ROUNDS:-$("$bin/report" -calibrate)}
 export HOLD_ROUNDS
 
-# 8 contenders (chanpool-checks too) × (8 AcquireRelease + 8 Hold cases),
-# and 7 × 4 Growth cases.
+# The grid's contenders (chanpool-checks too) × (8 AcquireRelease + 8 Hold
+# + 2 Handoff cases, each size × clients pair), and the others × 4 Growth
+# cases; smartconnpool is one
+# of each only when TAGS has it.
 ncpu=$(tr ',' '\n' <<<"$CPU" | grep -c .)
+grid=8
+[[ ,$TAGS, == *,smartconnpool,* ]] && grid=9
 total=0 # unknown for a -bench filter
-if [[ $BENCH == . ]]; then total=$(((8 * 16 + 7 * 4) * ncpu * COUNT)); fi
+if [[ $BENCH == . ]]; then total=$(((grid * 18 + (grid - 1) * 4) * ncpu * COUNT)); fi
 
 # One -bench pattern per cell, so that within a pass the contenders of a
 # cell run back to back (the sizes and client counts of bench_test.go): the
@@ -63,6 +76,9 @@ if [[ $BENCH == . ]]; then
 				cells+=("$bench\$/pool=/size=$size\$/clients=$clients\$")
 			done
 		done
+	done
+	for clients in 64 1024; do
+		cells+=("Handoff\$/pool=/size=8\$/clients=$clients\$")
 	done
 	for clients in 8 64 512 4096; do
 		cells+=("Growth\$/pool=/size=8\$/clients=$clients\$")
@@ -105,12 +121,23 @@ fi
 echo "run.sh: benchstat" >&2
 go tool benchstat -col /pool "$raw/bench.txt" >"$raw/benchstat.txt"
 
-settings="$version; $COUNT passes of -count 1, -benchtime $BENCHTIME, -cpu $CPU, hold $HOLD_ROUNDS Spin rounds, tail $ROUNDS rounds of $TAIL after $WARMUP warm-up; load average before the benchmarks: $load"
-reproduce="make -C benchmarks bench"
-if [[ $COUNT != 6 || $BENCHTIME != 100ms || $CPU != 1,2 || $BENCH != . || $TAIL != 1s || $ROUNDS != 3 ]]; then
-	reproduce="make -C benchmarks bench COUNT=$COUNT BENCHTIME=$BENCHTIME CPU=$CPU BENCH='$BENCH' TAIL=$TAIL ROUNDS=$ROUNDS"
+# Instructions per acquire+release, noise-free, for the instruction bar.
+cg=()
+if [[ $CALLGRIND == yes || ($CALLGRIND == auto && -n $(command -v valgrind)) ]]; then
+	echo "run.sh: callgrind" >&2
+	TAGS=$TAGS bash ./callgrind.sh | tee "$raw/callgrind.txt" >&2
+	cg=(-callgrind "$raw/callgrind.txt")
+else
+	echo "run.sh: valgrind not found: no instruction counts (apt-get install valgrind)" >&2
+	rm -f "$raw/callgrind.txt"
 fi
-"$bin/report" -bench "$raw/bench.txt" -benchstat "$raw/benchstat.txt" \
+
+settings="$version; tags ${TAGS:-none}; $COUNT passes of -count 1, -benchtime $BENCHTIME, -cpu $CPU, hold $HOLD_ROUNDS Spin rounds, tail $ROUNDS rounds of $TAIL after $WARMUP warm-up; load average before the benchmarks: $load"
+reproduce="make -C benchmarks bench"
+if [[ $COUNT != 6 || $BENCHTIME != 100ms || $CPU != 1,2 || $BENCH != . || $TAIL != 1s || $ROUNDS != 3 || $TAGS != smartconnpool ]]; then
+	reproduce="make -C benchmarks bench COUNT=$COUNT BENCHTIME=$BENCHTIME CPU=$CPU BENCH='$BENCH' TAIL=$TAIL ROUNDS=$ROUNDS TAGS=$TAGS"
+fi
+"$bin/report" -bench "$raw/bench.txt" -benchstat "$raw/benchstat.txt" "${cg[@]}" \
 	-out "$OUTDIR/RESULTS.md" -tail "$TAIL" -warmup "$WARMUP" -rounds "$ROUNDS" -waiters "$WAITERS" \
 	-settings "$settings" -reproduce "$reproduce"
 echo "run.sh: wrote $OUTDIR/RESULTS.md in $((SECONDS - start))s" >&2

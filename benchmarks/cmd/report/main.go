@@ -21,12 +21,15 @@ import (
 	"github.com/chanpool/chanpool/benchmarks"
 )
 
+// The cells of bench_test.go. The -cpu values are those of the results.
 var (
-	sizes   = []int{8, 64}
-	clients = []int{1, 8, 64, 1024}
-	procs   = []int{1, 2}
-	growth  = []int{8, 64, 512, 4096}
+	sizes          = []int{8, 64}
+	clients        = []int{1, 8, 64, 1024}
+	growth         = []int{8, 64, 512, 4096}
+	handoffClients = []int{64, 1024}
 )
+
+const handoffSize = 8
 
 func main() {
 	benchPath := flag.String("bench", "bench.txt", "go test -bench output to read")
@@ -40,6 +43,7 @@ func main() {
 	settings := flag.String("settings", "", "how the benchmarks were run, for the report")
 	reproduce := flag.String("reproduce", "make -C benchmarks bench", "command that reproduces the report")
 	plotsOnly := flag.Bool("plots-only", false, "only redraw the plots from -bench, beside -out")
+	callgrind := flag.String("callgrind", "", "callgrind.sh output to read, if valgrind ran")
 	calibrate := flag.Bool("calibrate", false, "print how many Spin rounds take 1µs, for $"+benchmarks.HoldEnv+", and exit")
 	flag.Parse()
 	if *calibrate {
@@ -61,13 +65,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*benchPath, *statPath, *out, *tailDur, *warmup, *rounds, *waiters, *connSize, *settings, *reproduce, progress); err != nil {
+	if err := run(*benchPath, *statPath, *callgrind, *out, *tailDur, *warmup, *rounds, *waiters, *connSize, *settings, *reproduce, progress); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 }
 
-func run(benchPath, statPath, out string, tailDur, warmup time.Duration, rounds int, waiterList string, connSize int,
+func run(benchPath, statPath, callgrindPath, out string, tailDur, warmup time.Duration, rounds int, waiterList string, connSize int,
 	settings, reproduce string, progress func(string, ...any)) error {
 	res, err := readResults(benchPath)
 	if err != nil {
@@ -76,6 +80,12 @@ func run(benchPath, statPath, out string, tailDur, warmup time.Duration, rounds 
 	var stat []byte
 	if statPath != "" {
 		if stat, err = os.ReadFile(statPath); err != nil {
+			return err
+		}
+	}
+	var instr instructions
+	if callgrindPath != "" {
+		if instr, err = readCallgrind(callgrindPath); err != nil {
 			return err
 		}
 	}
@@ -113,6 +123,8 @@ func run(benchPath, statPath, out string, tailDur, warmup time.Duration, rounds 
 		reproduce: reproduce,
 		tailDur:   tailDur,
 		rounds:    rounds,
+		procs:     res.procs(),
+		instr:     instr,
 	})
 	progress("write %s", out)
 	return os.WriteFile(out, w.Bytes(), 0o644)
@@ -140,11 +152,15 @@ func drawPlots(res *results, dir string, progress func(string, ...any)) (map[str
 	}{
 		{"AcquireRelease", sizes, clients},
 		{"Hold", sizes, clients},
+		{"Handoff", []int{handoffSize}, handoffClients},
 		{"Growth", []int{8}, growth},
 	} {
+		if !res.has(b.bench) {
+			continue // filtered out by BENCH: a plot with no line cannot be drawn
+		}
 		name := "plot_" + strings.ToLower(b.bench) + ".png"
 		progress("plot %s", name)
-		if err := plotBench(res, b.bench, b.sizes, b.cl, procs, filepath.Join(dir, name)); err != nil {
+		if err := plotBench(res, b.bench, b.sizes, b.cl, res.procs(), filepath.Join(dir, name)); err != nil {
 			return nil, fmt.Errorf("plot %s: %w", b.bench, err)
 		}
 		plots[b.bench] = name

@@ -42,7 +42,8 @@ func tailScenarios(d, warmup time.Duration) []tailScenario {
 // median over the rounds, so that one round disturbed by the rest of the
 // machine does not decide the table.
 type tailStats struct {
-	ops                       int64 // acquires recorded per round
+	ops                       int64   // acquires recorded per round
+	opsRounds                 []int64 // the same, each round, in run order
 	p50, p99, p999, max, mean time.Duration
 	spread                    float64
 	relP99, relP999           time.Duration
@@ -70,7 +71,14 @@ func summarize(rounds []benchmarks.Tail) tailStats {
 		}))
 	}
 	return tailStats{
-		ops:     int64(med(func(t benchmarks.Tail) float64 { return float64(t.Ops) })),
+		ops: int64(med(func(t benchmarks.Tail) float64 { return float64(t.Ops) })),
+		opsRounds: func() []int64 {
+			ops := make([]int64, len(rounds))
+			for i, t := range rounds {
+				ops[i] = t.Ops
+			}
+			return ops
+		}(),
 		p50:     q(50, true),
 		p99:     q(99, true),
 		p999:    q(99.9, true),

@@ -152,6 +152,28 @@ func (r *results) allocs(c cell) (float64, bool) {
 	return slices.Max(s.allocs), true
 }
 
+// has reports whether the results have any run of benchmark bench.
+func (r *results) has(bench string) bool {
+	for c := range r.cells {
+		if c.bench == bench {
+			return true
+		}
+	}
+	return false
+}
+
+// procs returns the -cpu values of the results, ascending.
+func (r *results) procs() []int {
+	var ps []int
+	for c := range r.cells {
+		if !slices.Contains(ps, c.procs) {
+			ps = append(ps, c.procs)
+		}
+	}
+	slices.Sort(ps)
+	return ps
+}
+
 // runs returns how many runs a cell has.
 func (r *results) runs(c cell) int {
 	if s := r.cells[c]; s != nil {

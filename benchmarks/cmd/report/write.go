@@ -22,6 +22,8 @@ type report struct {
 	reproduce string
 	tailDur   time.Duration
 	rounds    int
+	procs     []int        // the -cpu values of the results
+	instr     instructions // nil where callgrind did not run
 }
 
 func writeReport(w io.Writer, r report) {
@@ -36,19 +38,31 @@ func writeReport(w io.Writer, r report) {
 	}
 	fmt.Fprintf(w, "- Hold: %d rounds of `Spin` ≈ 1 µs of CPU per lease\n", benchmarks.HoldIters())
 	fmt.Fprintf(w, "- Contenders: `chanpool`, and in AcquireRelease and Hold `%s` (chanpool with a `HealthCheck` and a `Reset` that return nil at once, "+
-		"every other setting as in `chanpool`: a realistic configuration; no connection idles long enough to be checked, Reset runs on every release); peers `puddle` (jackc/puddle/v2), `commons` (jolestar/go-commons-pool/v2), "+
+		"every other setting as in `chanpool`: a realistic configuration; no connection idles long enough to be checked, Reset runs on every release); peers `puddle` (jackc/puddle/v2), `smartconnpool` (vitess.io/vitess v0.23.3 go/pools/smartconnpool, Get/Recycle with no Setting), `commons` (jolestar/go-commons-pool/v2), "+
 		"`sql` (database/sql over a do-nothing driver, `db.Conn`/`Conn.Close`); floors `chan` (bare buffered channel: receive, send), "+
 		"`chancas` (`chan` plus one compare-and-swap on a per-connection word at acquire and at release: the least a pool does that "+
 		"tracks whether each connection is leased and catches a double or stale release) and `mutex` (mutex-guarded slice, sync.Cond for waiters). All pool the same `*FakeConn`.\n\n", benchmarks.Checks)
 	fmt.Fprintf(w, "Cells show the median ns per acquire+release over all runs (b.N cycles split across the clients). "+
-		"In each pass the contenders of a cell run back to back, and the ratios are the medians of the per-pass ratios, "+
-		"so that each compares runs made seconds apart on this shared machine: "+
-		"`chanpool/chan` is chanpool's cost over the channel floor (target ≤ %.1fx), `chanpool/chancas` its cost over the safe-handle floor, `%s/chanpool` what the realistic configuration costs over the fast path, `puddle/chanpool` chanpool's throughput over puddle's "+
-		"(target ≥ %.0fx, or ≤ %.1fx the floor where the floor itself is under %.1fx puddle's); allocs/op is the largest of all runs (the targets want 0 from both chanpools).\n\n",
-		barFloor, benchmarks.Checks, barPuddle, barFloorInstead, barFloorPuddle)
+		"In each pass the contenders of a cell run back to back, and every ratio is the median of the per-pass ratios, "+
+		"so that each compares runs made seconds apart on this shared machine. Each bar's column gives the ratio and ✓ (met) or ✗ (missed): "+
+		"`chanpool/chancas` is chanpool's own cost over the safe-handle floor (bar ≤ %gx), `puddle/chanpool` and `%s/chanpool` chanpool's throughput over theirs "+
+		"(bars ≥ %gx and ≥ %gx), `%s/chanpool` what a realistic configuration costs over the fast path (bar ≤ %gx), "+
+		"`chan/chanpool` in Handoff chanpool's throughput over the bare channel's (bar ≥ %gx); allocs/op is the largest of all runs of both chanpools (bar 0). "+
+		"`chanpool/chan` is for information.\n\n",
+		barCAS, benchmarks.Smartconnpool, barPuddle, barSmart, benchmarks.Checks, barChecks, barHandoff)
 
-	misses := benchSection(w, &r, "Acquire + release (headline)", "AcquireRelease", sizes, clients, procs)
-	holdMisses := benchSection(w, &r, "Hold (≈ 1 µs of work per lease)", "Hold", sizes, clients, procs)
+	tallies := map[string]*tally{}
+	var order []string
+	tallyCells(tallies, &order, benchSection(w, &r, "Acquire + release (headline)", "AcquireRelease", sizes, clients, r.procs))
+	fmt.Fprintf(w, "## Handoff (every acquire waits)\n\n")
+	fmt.Fprintf(w, "BenchmarkHandoff: %d connections, each client yields the processor once (runtime.Gosched) while it holds one, "+
+		"so that the other clients find every connection out and wait: the handoff path, release to waiter.\n\n", handoffSize)
+	tallyCells(tallies, &order, benchTable(w, r.res, "Handoff", []int{handoffSize}, handoffClients, r.procs))
+	if plot, ok := r.plots["Handoff"]; ok {
+		fmt.Fprintf(w, "\n![ns/op against clients, Handoff](%s)\n", plot)
+	}
+	fmt.Fprintln(w)
+	holdVerdicts := benchSection(w, &r, "Hold (≈ 1 µs of work per lease; AcquireRelease's bars, for information)", "Hold", sizes, clients, r.procs)
 
 	fmt.Fprintf(w, "## Tail latency under saturation\n\n")
 	fmt.Fprintf(w, "Every acquire's wait and every release's duration, recorded for %s after a warm-up in one HDR histogram "+
@@ -60,38 +74,99 @@ func writeReport(w io.Writer, r report) {
 		"p99.9/p50, for information, is the width of the body of the distribution: one slow wait, which sets the spread, does not move it. "+
 		"Latency targets: acquire < %s and release < %s at p99.9 with %d callers waiting.\n\n",
 		r.tailDur, r.rounds, seedAcquire, seedRelease, seedWaiters)
+	var seedMisses []string
 	for i, sc := range r.scenarios {
 		fmt.Fprintf(w, "### %s\n\n", sc.title)
-		misses = append(misses, tailTable(w, sc, r.tails[i])...)
-		fmt.Fprintln(w)
+		seedMisses = append(seedMisses, tailTable(w, sc, r.tails[i])...)
+		tp, p999 := tailMarks(r.tails[i])
+		fmt.Fprintf(w, "\nchanpool's acquires per round over chan's (median of the per-round ratios): %s; "+
+			"its p99.9 wait the lowest of the pools: %s", tp, tick(p999.met))
+		if !p999.met {
+			fmt.Fprintf(w, " (lower: %s)", p999.detail)
+		}
+		if sc.seed {
+			fmt.Fprint(w, " (for information: the bars are on the saturation scenario)")
+		} else {
+			where := "tail " + sc.title
+			get := func(name string) *tally {
+				if tallies[name] == nil {
+					tallies[name] = &tally{name: name}
+					order = append(order, name)
+				}
+				return tallies[name]
+			}
+			get(handoffBar.name).add(tp, fmt.Sprintf("%s (%.2fx)", where, tp.v))
+			get("chanpool's p99.9 wait the lowest of the pools").add(p999, fmt.Sprintf("%s (%s; lower: %s)", where, fmtDur(time.Duration(p999.v)), p999.detail))
+		}
+		fmt.Fprint(w, "\n\n")
 	}
 
 	fmt.Fprintf(w, "## Growth\n\n")
 	fmt.Fprintf(w, "ns per acquire+release on 8 connections as the clients grow (BenchmarkGrowth):\n\n")
-	growthTable(w, r.res, 8, growth, procs)
-	fmt.Fprintf(w, "\n![ns/op against clients, Growth](%s)\n\n", r.plots["Growth"])
+	growthTable(w, r.res, 8, growth, r.procs)
+	if plot, ok := r.plots["Growth"]; ok {
+		fmt.Fprintf(w, "\n![ns/op against clients, Growth](%s)\n", plot)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Memory: heap bytes each waiting caller adds beyond a goroutine blocked on a bare channel "+
 		"(8 connections, all held; median of 3), and heap bytes per idle pooled connection beyond the `*FakeConn` itself "+
 		"(the whole pool's heap over its size, so fixed costs are spread over %d connections). "+
 		"Measured from runtime.MemStats.HeapAlloc after two GCs; ±10 bytes is noise, more at 8 waiters.\n\n", r.mem.connSize)
 	memoryTable(w, r.mem)
 
-	fmt.Fprintf(w, "\n## Targets\n\n")
-	if len(misses) == 0 {
-		fmt.Fprintf(w, "Every AcquireRelease cell and both tail scenarios meet the targets.\n")
+	fmt.Fprintf(w, "\n## Instructions (callgrind)\n\n")
+	if r.instr == nil {
+		fmt.Fprintf(w, "Not measured: valgrind was not installed when the report ran (`apt-get install valgrind`, then `make callgrind`).\n")
 	} else {
-		fmt.Fprintf(w, "Misses (AcquireRelease cells and tail scenarios):\n\n")
-		for _, s := range misses {
+		fmt.Fprintf(w, "Instructions per uncontended acquire+release (AcquireRelease, size 8, 1 client, GOMAXPROCS=1), counted by valgrind's callgrind "+
+			"as the difference of two runs of different lengths (benchmarks/callgrind.sh): the one figure the load of the machine does not move.\n\n")
+		fmt.Fprintf(w, "| pool | instructions/op |\n|---|---:|\n")
+		for _, name := range benchmarks.GridNames {
+			if n, ok := r.instr[name]; ok {
+				fmt.Fprintf(w, "| %s | %.0f |\n", name, n)
+			}
+		}
+		m := r.instr.mark()
+		fmt.Fprintf(w, "\nchanpool/chancas: %s (bar ≤ %gx)\n", m, barInstr)
+		t := &tally{name: fmt.Sprintf("instructions ≤ %gx chancas's (callgrind)", barInstr)}
+		t.add(m, fmt.Sprintf("AcquireRelease size=8 clients=1 (%.2fx)", m.v))
+		tallies[t.name] = t
+		order = append(order, t.name)
+	}
+
+	fmt.Fprintf(w, "\n## The bar\n\n")
+	fmt.Fprintf(w, "Each bar, the cells it covers and how many meet it (AcquireRelease cells for the first four, every AcquireRelease and Handoff cell "+
+		"for the realistic configuration and the allocations, the Handoff cells and the saturation tail scenario for the bare channel's throughput).\n\n")
+	fmt.Fprintf(w, "| bar | cells | met | missed | missed in |\n|---|---:|---:|---:|---|\n")
+	for _, name := range order {
+		t := tallies[name]
+		missed := "–"
+		if len(t.missed) > 0 {
+			missed = strings.Join(t.missed, "; ")
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %s |\n", t.name, t.met+t.miss, t.met, t.miss, missed)
+	}
+	if len(seedMisses) > 0 {
+		fmt.Fprintf(w, "\nLatency targets missed:\n\n")
+		for _, s := range seedMisses {
 			fmt.Fprintf(w, "- %s\n", s)
 		}
 	}
+	var holdMisses []string
+	for _, v := range holdVerdicts {
+		for i, m := range v.marks {
+			if m.ok && !m.met {
+				holdMisses = append(holdMisses, fmt.Sprintf("Hold size=%d clients=%d -cpu %d: %s %.2fx", v.c.size, v.c.clients, v.c.procs, cellBars["Hold"][i].name, m.v))
+			}
+		}
+	}
 	if len(holdMisses) > 0 {
-		fmt.Fprintf(w, "\nThe same targets applied to Hold, for information:\n\n")
+		fmt.Fprintf(w, "\nAcquireRelease's bars applied to Hold, for information, are missed in %d cell-bars:\n\n", len(holdMisses))
 		for _, s := range holdMisses {
 			fmt.Fprintf(w, "- %s\n", s)
 		}
 	}
-	fmt.Fprintf(w, "\nOne run on one noisy machine: check the benchstat intervals below before trusting a ratio near a target.\n")
+	fmt.Fprintf(w, "\nOne run on one noisy machine: check the benchstat intervals below before trusting a ratio near a bar.\n")
 
 	if len(r.stat) > 0 {
 		fmt.Fprintf(w, "\n## benchstat\n\n<details><summary>benchstat, one column per contender, chanpool first</summary>\n\n```\n%s```\n\n</details>\n",
@@ -101,16 +176,13 @@ func writeReport(w io.Writer, r report) {
 }
 
 // benchSection writes the section titled title: the table of benchmark
-// bench and its plot. It returns the cells that miss a target, one line each.
-func benchSection(w io.Writer, r *report, title, bench string, sizes, clients, procs []int) []string {
+// bench and its plot. It returns the table's verdicts.
+func benchSection(w io.Writer, r *report, title, bench string, sizes, clients, procs []int) []verdict {
 	fmt.Fprintf(w, "## %s\n\n", title)
-	var misses []string
-	for _, v := range benchTable(w, r.res, bench, sizes, clients, procs) {
-		if len(v.misses) > 0 {
-			misses = append(misses, fmt.Sprintf("%s size=%d clients=%d -cpu %d: %s",
-				bench, v.c.size, v.c.clients, v.c.procs, strings.Join(v.misses, "; ")))
-		}
+	verdicts := benchTable(w, r.res, bench, sizes, clients, procs)
+	if plot, ok := r.plots[bench]; ok {
+		fmt.Fprintf(w, "\n![ns/op against clients, %s](%s)\n", bench, plot)
 	}
-	fmt.Fprintf(w, "\n![ns/op against clients, %s](%s)\n\n", bench, r.plots[bench])
-	return misses
+	fmt.Fprintln(w)
+	return verdicts
 }
