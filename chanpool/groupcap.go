@@ -22,9 +22,10 @@ import (
 // which dials for its key: the queue, not the order in which keys happen
 // to ask again, decides who gets the next connection.
 //
-// No lost wake-up: take and release both run under share.mu, so a unit
-// released while a caller queues is either taken by that caller's take or
-// handed to its entry by release.
+// No lost wake-up: take, wait and release all run under share.mu, so a
+// unit released while a caller queues is either taken by that caller's
+// take or wait, or handed to its entry by release. wait runs after the
+// caller gave its own slot back, so that a grant for its key finds room.
 //
 // No starvation: while an entry is queued, every connection of another
 // key that goes idle — released, or found idle by makeRoom — closes
@@ -65,21 +66,35 @@ func newShare[T any](max, limit int, pools iter.Seq[*Pool[T]]) *share[T] {
 }
 
 // take takes a unit of the cap for a connection of p, reporting false if
-// the cap is full or keys are queued for it. Then, if p has callers
-// waiting (more than its entries already queued) and holds less than its
-// fair share, one entry for p joins the queue and the group makes room
-// for it. A key at its share is left to serve its callers with what it
-// holds: queuing it too would have saturated keys trade connections.
-func (s *share[T]) take(p *Pool[T]) bool {
+// the cap is full or keys are queued for it.
+func (s *share[T]) take() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 && s.sem.TryAcquire(1) {
+		s.open.Add(1)
+		return true
+	}
+	return false
+}
+
+// wait is called by trySlot after take failed, once it has given its own
+// slot back (a slot it held would keep grant from dialing for p). If a unit
+// came back meanwhile, it dials for p with it at once; else, if p has
+// callers waiting (more than its entries already queued) and holds less
+// than its fair share, one entry for p joins the queue and the group makes
+// room for it. A key at its share is left to serve its callers with what
+// it holds: queuing it too would have saturated keys trade connections.
+func (s *share[T]) wait(p *Pool[T]) {
 	s.mu.Lock()
 	if len(s.queue) == 0 && s.sem.TryAcquire(1) {
 		s.open.Add(1)
 		s.mu.Unlock()
-		return true
+		s.grant(p)
+		return
 	}
 	s.countHungryLocked()
 	queued := false
-	if p.waiting.Load() > p.queued && s.belowShareLocked(p) {
+	if p.waiting.Load()-p.dialing.Load() > p.queued && s.belowShareLocked(p) {
 		p.queued++
 		s.queue = append(s.queue, p)
 		s.queued.Store(int64(len(s.queue)))
@@ -89,7 +104,6 @@ func (s *share[T]) take(p *Pool[T]) bool {
 	if queued {
 		s.makeRoom(p)
 	}
-	return false
 }
 
 // countHungryLocked counts the keys with callers waiting now, at least
@@ -159,6 +173,7 @@ func (s *share[T]) offer() {
 // is still below its share, dropping the others, or returns nil. Caller must hold
 // s.mu.
 func (s *share[T]) nextLocked() *Pool[T] {
+	s.compactLocked()
 	for len(s.queue) > 0 {
 		q := s.queue[0]
 		s.queue[0] = nil
@@ -173,16 +188,17 @@ func (s *share[T]) nextLocked() *Pool[T] {
 }
 
 // compactLocked drops the entries whose callers have gone (served by
-// their own key's releases, or given up), so that they make no room for
-// nobody: each pool keeps, oldest first, as many entries as it has callers
-// waiting. Caller must hold s.mu.
+// their own key's releases, or given up) or are covered by a dial in
+// flight, so that they make no room for nobody and no key is granted two
+// units for one caller: each pool keeps, oldest first, as many entries as
+// it has callers waiting less dials in flight. Caller must hold s.mu.
 func (s *share[T]) compactLocked() {
 	for _, q := range s.queue {
 		q.queued = 0
 	}
 	kept := s.queue[:0]
 	for _, q := range s.queue {
-		if !q.closed.Load() && q.queued < q.waiting.Load() {
+		if !q.closed.Load() && q.queued < q.waiting.Load()-q.dialing.Load() {
 			q.queued++
 			kept = append(kept, q)
 		}
@@ -230,18 +246,22 @@ func (s *share[T]) makeRoom(p *Pool[T]) {
 // a lowered MaxConns units, or has entries queued that the connections
 // already closing do not cover — unless q has callers waiting itself and
 // holds no more than its fair share, not counting its connections already
-// closing to make room.
-func (s *share[T]) claim(q *Pool[T]) bool {
+// closing to make room. keep says the group still needs room, so the
+// connection keeps its mark for its next hand-back even though it stays
+// now: lifting it there would leave a queued caller waiting while the
+// connection later goes idle.
+func (s *share[T]) claim(q *Pool[T]) (close, keep bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.compactLocked()
 	if int64(len(s.queue))+s.owed-s.shedding <= 0 {
-		return false
+		return false, false
 	}
+	s.countHungryLocked()
 	if s.owed <= s.shedding && q.waiting.Load() > 0 && q.open.Load()-q.groupShedding <= s.max/s.hungry {
-		return false
+		return false, true
 	}
 	s.shedding++
 	q.groupShedding++
-	return true
+	return true, false
 }

@@ -68,11 +68,15 @@ func (p *Pool[T]) mustClose(c *conn[T]) (CloseReason, bool) {
 	}
 	if r == uint32(ReasonGroupCap)+1 {
 		// Close it only while the group still needs the room.
-		if p.share != nil && p.share.claim(p) {
+		close, keep := false, false
+		if p.share != nil {
+			close, keep = p.share.claim(p)
+		}
+		if close {
 			c.groupShed.Store(true)
 			return ReasonGroupCap, true
 		}
-		if c.doomReason.CompareAndSwap(r, 0) {
+		if !keep && c.doomReason.CompareAndSwap(r, 0) {
 			c.doomed.Store(false)
 		}
 		return 0, false

@@ -22,13 +22,15 @@ package chanpool
 // turns away only callers the semaphore would turn away too.
 //
 // A pool of a Group also needs a unit of the group's cap (share.take); one
-// that fails there gives its own unit back.
+// that fails there gives its own unit back and then queues for the cap, or
+// dials with a unit that came back meanwhile (share.wait).
 func (p *Pool[T]) trySlot() bool {
 	if p.open.Load() >= p.maxConns.Load() || !p.slots.TryAcquire(1) {
 		return false
 	}
-	if p.share != nil && !p.share.take(p) {
+	if p.share != nil && !p.share.take() {
 		p.slots.Release(1)
+		p.share.wait(p)
 		return false
 	}
 	p.open.Add(1)
