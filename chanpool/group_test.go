@@ -638,3 +638,22 @@ func TestGroupMakesRoomFromAnotherKeysHotConnection(t *testing.T) {
 		assert.Equal(t, uint64(8), gs.Sum.Closed.GroupCap, "each key past the cap closed another's idle connection")
 	})
 }
+
+func TestGroupAcquireOnAnExistingKeyDoesNotAllocate(t *testing.T) {
+	k := newKeyed(2)
+	g, _ := newGroup(t, k, 8, chanpool.None)
+	key := fmt.Sprintf("replica-%d:5432", 7) // not a constant: its conversion could escape
+	c, err := g.Acquire(context.Background(), key)
+	require.NoError(t, err)
+	require.NoError(t, c.Release())
+	allocs := testing.AllocsPerRun(1000, func() {
+		c, err := g.Acquire(context.Background(), key)
+		if err != nil {
+			panic(err)
+		}
+		if err := c.Release(); err != nil {
+			panic(err)
+		}
+	})
+	assert.Zero(t, allocs, "a lookup and an acquire+release from the idle list allocate nothing")
+}

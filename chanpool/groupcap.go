@@ -70,6 +70,12 @@ func newShare[T any](max, limit int, pools iter.Seq[*Pool[T]]) *share[T] {
 func (s *share[T]) take() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.takeLocked()
+}
+
+// takeLocked is take with s.mu held: a unit, if one is free and nobody is
+// queued for it.
+func (s *share[T]) takeLocked() bool {
 	if len(s.queue) == 0 && s.sem.TryAcquire(1) {
 		s.open.Add(1)
 		return true
@@ -86,8 +92,7 @@ func (s *share[T]) take() bool {
 // it holds: queuing it too would have saturated keys trade connections.
 func (s *share[T]) wait(p *Pool[T]) {
 	s.mu.Lock()
-	if len(s.queue) == 0 && s.sem.TryAcquire(1) {
-		s.open.Add(1)
+	if s.takeLocked() {
 		s.mu.Unlock()
 		s.grant(p)
 		return
